@@ -1,0 +1,1 @@
+from . import case, reference, vocabulary  # noqa: F401  (registers the admin classes)

@@ -1,0 +1,305 @@
+"""Cases, their outcomes, and the sources they rest on."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+from .reference import Chapter, Country, Source
+from .vocabulary import (
+    CitizenRole,
+    InfluenceLevel,
+    Level,
+    Method,
+    OutcomeDimension,
+    OutcomeDirection,
+    ParticipationDimension,
+    ParticipationForm,
+    Phase,
+    PolicyField,
+    ProviderType,
+)
+
+MIN_YEAR = 1800
+MAX_YEAR = 2100
+
+# Many-valued coded dimensions of a case, in codebook order: (field name, vocabulary model).
+CASE_M2M_DIMENSIONS = [
+    ("countries", Country),
+    ("policy_fields", PolicyField),
+    ("provider_types", ProviderType),
+    ("participation_forms", ParticipationForm),
+    ("levels", Level),
+    ("phases", Phase),
+    ("participation_dimensions", ParticipationDimension),
+    ("citizen_roles", CitizenRole),
+    ("methods", Method),
+]
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    REVIEW = "review", "In review"
+    PUBLISHED = "published", "Published"
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=CaseStatus.PUBLISHED)
+
+    def real(self):
+        """Cases from sources, never the synthetic benchmark data."""
+        return self.filter(is_synthetic=False)
+
+    def with_related(self):
+        """Pre-load everything a list or detail page shows: a fixed number of queries."""
+        return self.select_related(
+            "chapter", "chapter__source", "users_influence"
+        ).prefetch_related(
+            models.Prefetch(
+                "countries",
+                queryset=Country.objects.select_related("world_region", "welfare_tradition"),
+            ),
+            "policy_fields",
+            "provider_types",
+            "participation_forms",
+            "levels",
+            "phases",
+            "participation_dimensions",
+            "citizen_roles",
+            "methods",
+            models.Prefetch(
+                "outcomes",
+                queryset=Outcome.objects.select_related("dimension", "direction").order_by(
+                    "dimension__order", "dimension__label"
+                ),
+            ),
+            models.Prefetch("case_sources", queryset=CaseSource.objects.select_related("source")),
+        )
+
+
+class CaseManager(models.Manager.from_queryset(CaseQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Case(models.Model):
+    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="cases")
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(max_length=120, unique=True)
+    summary = models.TextField(blank=True)
+
+    countries = models.ManyToManyField(Country, related_name="cases", blank=True)
+    locality = models.CharField(
+        max_length=200, blank=True, help_text="City or region; blank if not stated."
+    )
+    policy_fields = models.ManyToManyField(PolicyField, related_name="cases", blank=True)
+    provider_types = models.ManyToManyField(ProviderType, related_name="cases", blank=True)
+    participation_forms = models.ManyToManyField(
+        ParticipationForm, related_name="cases", blank=True
+    )
+    levels = models.ManyToManyField(Level, related_name="cases", blank=True)
+    phases = models.ManyToManyField(Phase, related_name="cases", blank=True)
+    participation_dimensions = models.ManyToManyField(
+        ParticipationDimension, related_name="cases", blank=True
+    )
+    citizen_roles = models.ManyToManyField(CitizenRole, related_name="cases", blank=True)
+    users_influence = models.ForeignKey(
+        InfluenceLevel,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name="users' influence",
+    )
+    participants = models.TextField(
+        blank=True, help_text="Who co-produces, as the source describes them."
+    )
+    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    methods = models.ManyToManyField(Method, related_name="cases", blank=True)
+    units_studied = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="How many units (organisations, partnerships…) this case stands for.",
+    )
+
+    sources = models.ManyToManyField(Source, through="CaseSource", related_name="cases")
+    source_pages = models.CharField(max_length=100, blank=True)
+    coder_note = models.TextField(blank=True, help_text="What is uncertain or still missing.")
+
+    status = models.CharField(
+        max_length=12, choices=CaseStatus.choices, default=CaseStatus.DRAFT, db_index=True
+    )
+    # Synthetic benchmark rows are flagged so they can never pass for the book's data.
+    is_synthetic = models.BooleanField(default=False, db_index=True, editable=False)
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords(
+        m2m_fields=[
+            countries,
+            policy_fields,
+            provider_types,
+            participation_forms,
+            levels,
+            phases,
+            participation_dimensions,
+            citizen_roles,
+            methods,
+        ],
+        excluded_fields=["created_at"],
+    )
+
+    objects = CaseManager()
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(start_year__isnull=True)
+                | models.Q(end_year__isnull=True)
+                | models.Q(start_year__lte=models.F("end_year")),
+                name="case_years_in_order",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(start_year__isnull=True)
+                | models.Q(start_year__gte=MIN_YEAR, start_year__lte=MAX_YEAR),
+                name="case_start_year_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_year__isnull=True)
+                | models.Q(end_year__gte=MIN_YEAR, end_year__lte=MAX_YEAR),
+                name="case_end_year_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(units_studied__isnull=True) | models.Q(units_studied__gte=1),
+                name="case_units_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=CaseStatus.values), name="case_status_valid"
+            ),
+            models.CheckConstraint(condition=~models.Q(slug=""), name="case_slug_not_empty"),
+        ]
+        indexes = [
+            # The public list filters on status and sorts by title / recency.
+            models.Index(fields=["status", "title"], name="case_status_title_idx"),
+            models.Index(fields=["status", "-updated_at"], name="case_status_updated_idx"),
+            models.Index(fields=["status", "start_year"], name="case_status_start_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("casestudies:case_detail", args=[self.slug])
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self) -> None:
+        errors = {}
+        for field in ("start_year", "end_year"):
+            value = getattr(self, field)
+            if value is not None and not MIN_YEAR <= value <= MAX_YEAR:
+                errors[field] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+        if (
+            self.start_year is not None
+            and self.end_year is not None
+            and self.start_year > self.end_year
+        ):
+            errors["end_year"] = "The end year cannot be before the start year."
+        if errors:
+            raise ValidationError(errors)
+
+    @property
+    def is_published(self) -> bool:
+        return self.status == CaseStatus.PUBLISHED
+
+
+class OutcomeManager(models.Manager):
+    def get_by_natural_key(self, case_slug, dimension_slug):
+        return self.get(case__slug=case_slug, dimension__slug=dimension_slug)
+
+
+class Outcome(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outcomes")
+    dimension = models.ForeignKey(
+        OutcomeDimension, on_delete=models.PROTECT, related_name="outcomes"
+    )
+    direction = models.ForeignKey(
+        OutcomeDirection, on_delete=models.PROTECT, related_name="outcomes"
+    )
+    finding = models.TextField(help_text="The evidence, in one sentence.")
+    pages = models.CharField(max_length=60, blank=True, help_text="Page reference, if known.")
+
+    history = HistoricalRecords()
+    objects = OutcomeManager()
+
+    class Meta:
+        ordering = ["dimension__order", "dimension__label"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "dimension"], name="outcome_one_per_dimension"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.dimension}: {self.direction}"
+
+    def natural_key(self):
+        return (*self.case.natural_key(), *self.dimension.natural_key())
+
+    natural_key.dependencies = ["casestudies.case", "casestudies.outcomedimension"]
+
+
+class Confidence(models.TextChoices):
+    HIGH = "H", "High: the source describes this chapter itself"
+    MEDIUM = "M", "Medium: a closely related article by the same authors"
+
+
+class CaseSourceManager(models.Manager):
+    def get_by_natural_key(self, case_slug, source_slug):
+        return self.get(case__slug=case_slug, source__slug=source_slug)
+
+
+class CaseSource(models.Model):
+    """Provenance: which publication a case rests on, where in it, and how surely."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_sources")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="case_sources")
+    locator = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Where in the source, e.g. 'Introduction, summary of ch. 16'.",
+    )
+    confidence = models.CharField(max_length=1, choices=Confidence.choices, default=Confidence.HIGH)
+    note = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = CaseSourceManager()
+
+    class Meta:
+        ordering = ["confidence", "source__year"]
+        verbose_name = "case source"
+        constraints = [
+            models.UniqueConstraint(fields=["case", "source"], name="casesource_unique"),
+            models.CheckConstraint(
+                condition=models.Q(confidence__in=Confidence.values),
+                name="casesource_confidence_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} [{self.confidence}]"
+
+    def natural_key(self):
+        return (*self.case.natural_key(), *self.source.natural_key())
+
+    natural_key.dependencies = ["casestudies.case", "casestudies.source"]
