@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install setup browser check-deploy bench screenshots clean
+.PHONY: run test test-fast lint format install setup browser axe check-deploy bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,8 +28,12 @@ run: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+## axe-core for the accessibility tests, pinned in package-lock.json (skipped when installed).
+axe:
+	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
+
 ## The whole test suite (lint, migrations check, pytest with the browser tests).
-test: install browser
+test: install browser axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
@@ -45,6 +49,17 @@ lint: install
 format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+## Full-page PNGs of every public page at 1280 px and 360 px into screenshots/.
+screenshots: install browser
+	$(BIN)/python scripts/screenshots.py
+
+## Case-list benchmark (bench/facets.py): 10,000 and 100,000 synthetic cases on SQLite
+## and PostgreSQL through gunicorn; prints the rows of docs/perf/facets.md.
+BENCH_PG ?= postgres://postgres@127.0.0.1:5432
+bench: install
+	$(BIN)/python bench/facets.py --setup 10000 sqlite:////tmp/atlas_bench_10k.sqlite3 $(BENCH_PG)/atlas_bench_10k
+	$(BIN)/python bench/facets.py --setup 100000 sqlite:////tmp/atlas_bench_100k.sqlite3 $(BENCH_PG)/atlas_bench_100k
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

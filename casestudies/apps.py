@@ -5,3 +5,12 @@ class CasestudiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "casestudies"
     verbose_name = "Co-production cases"
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        from .search import repair_after_migrate
+
+        # SQLite drops a table's triggers when a migration rebuilds it; the search
+        # index (casestudies/search.py) must get them back.
+        post_migrate.connect(repair_after_migrate, sender=self)

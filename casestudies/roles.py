@@ -1,8 +1,9 @@
 """The Curators group: exactly the permissions a curator needs.
 
 Curators edit the content (cases, outcomes, provenance, sources, chapters,
-countries and the codebook) and nothing about users, groups or sessions;
-managing people stays with superusers.
+countries and the codebook), publish and unpublish cases, and see and revert
+history; nothing about users, groups or sessions: managing people stays with
+superusers.
 """
 
 from django.contrib.auth.models import Group, Permission
@@ -12,7 +13,8 @@ CURATORS_GROUP = "Curators"
 
 # model name -> the actions a curator may take on it
 CURATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    "case": ("add", "change", "delete", "view"),
+    # "publish" is the custom publish_case permission (casestudies.workflow).
+    "case": ("add", "change", "delete", "view", "publish"),
     "outcome": ("add", "change", "delete", "view"),
     "casesource": ("add", "change", "delete", "view"),
     "source": ("add", "change", "view"),

@@ -88,10 +88,17 @@ def test_codebook_lists_terms_with_definitions_and_sources(client):
     assert b"Freise" in response.content
 
 
-def test_page_past_the_end_is_404(client):
+def test_page_past_the_end_is_404_and_a_non_number_is_400(client):
     CaseFactory()
     assert client.get("/cases/?page=2").status_code == 404
-    assert client.get("/cases/?page=abc").status_code == 404
+    response = client.get("/cases/?page=abc")
+    assert response.status_code == 400
+    assert b"page" in response.content
+
+
+def test_chapter_number_too_large_for_the_database_is_404(client):
+    assert client.get("/chapters/99999/").status_code == 404
+    assert client.get("/chapters/" + "9" * 30 + "/").status_code == 404
 
 
 def test_health(client):

@@ -1,39 +1,134 @@
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
+from django.forms.models import BaseInlineFormSet
+from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..history import one_version
 from ..models import Case, CaseSource, CaseStatus, Outcome
+from ..workflow import (
+    allowed_statuses,
+    case_set_status,
+    publication_problems,
+    transition_problem,
+)
+from .case_history import CaseHistoryMixin
+from .completeness import CodingCompleteFilter, coding_completeness
+
+
+class OutcomeFormSet(BaseInlineFormSet):
+    def clean(self):
+        # Before super().clean(): its generic "duplicate data" message would come first.
+        # The database refuses a second outcome for a dimension; say so here, by name.
+        seen = {}
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", None) or {}
+            dimension = data.get("dimension")
+            if dimension is None or data.get("DELETE"):
+                continue
+            if dimension.pk in seen:
+                raise ValidationError(
+                    f"Two outcomes have the dimension “{dimension}”: a case has at most one "
+                    "outcome per dimension. Merge them into one finding or pick another dimension.",
+                    code="duplicate_dimension",
+                )
+            seen[dimension.pk] = form
+        super().clean()
 
 
 class OutcomeInline(admin.TabularInline):
     model = Outcome
+    formset = OutcomeFormSet
     extra = 1
     autocomplete_fields = ["dimension", "direction"]
     fields = ["dimension", "direction", "finding", "pages"]
 
 
+class CaseSourceFormSet(BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        # Runs after the case form, whose values (status, countries) are on self.instance.
+        case = self.instance
+        if case.status != CaseStatus.PUBLISHED:
+            return
+        sources = [
+            form.cleaned_data["source"]
+            for form in self.forms
+            if getattr(form, "cleaned_data", None)
+            and form.cleaned_data.get("source")
+            and not form.cleaned_data.get("DELETE")
+        ]
+        countries = getattr(case, "_pending_countries", None)
+        problems = publication_problems(case, countries=countries, sources=sources)
+        if problems:
+            raise ValidationError(
+                [f"This case cannot be published: {p[0].lower()}{p[1:]}" for p in problems],
+                code="publication",
+            )
+
+
 class CaseSourceInline(admin.TabularInline):
     model = CaseSource
+    formset = CaseSourceFormSet
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "locator", "confidence", "note"]
     verbose_name_plural = "sources (provenance)"
 
 
+class CaseAdminForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Reason for this change",
+        help_text="Optional; shown in the case's history.",
+    )
+    # Set per request by CaseAdmin.get_form, which also supplies Meta (model and fields).
+    current_user = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.status_before = self.instance.status if self.instance.pk else CaseStatus.DRAFT
+        if "status" in self.fields and self.current_user is not None:
+            allowed = set(allowed_statuses(from_status=self.status_before, user=self.current_user))
+            self.fields["status"].choices = [
+                choice for choice in CaseStatus.choices if choice[0] in allowed
+            ]
+
+    def clean(self):
+        cleaned = super().clean()
+        status = cleaned.get("status")
+        if status:
+            problem = transition_problem(
+                from_status=self.status_before, to_status=status, user=self.current_user
+            )
+            if problem:
+                self.add_error("status", problem)
+        if "countries" in cleaned:
+            # Read by the sources inline, which checks what publishing needs.
+            self.instance._pending_countries = list(cleaned["countries"])
+        return cleaned
+
+
 @admin.register(Case)
-class CaseAdmin(SimpleHistoryAdmin):
+class CaseAdmin(CaseHistoryMixin, SimpleHistoryAdmin):
+    form = CaseAdminForm
     list_display = [
         "title",
         "chapter_number",
         "country_list",
         "status",
         "outcome_count",
+        "coding",
         "updated_at",
     ]
     list_display_links = ["title"]
     list_filter = [
         "status",
+        CodingCompleteFilter,
         "chapter",
         "countries",
         "policy_fields",
@@ -59,9 +154,8 @@ class CaseAdmin(SimpleHistoryAdmin):
     ]
     readonly_fields = ["created_at", "updated_at", "created_by", "updated_by"]
     inlines = [OutcomeInline, CaseSourceInline]
-    actions = ["publish", "unpublish"]
+    actions = ["submit_for_review", "publish", "unpublish"]
     list_per_page = 50
-    date_hierarchy = None
     fieldsets = [
         (None, {"fields": ["title", "slug", "chapter", "status", "summary"]}),
         ("Where and when", {"fields": ["countries", "locality", "start_year", "end_year"]}),
@@ -83,16 +177,21 @@ class CaseAdmin(SimpleHistoryAdmin):
         ),
         ("Study", {"fields": ["methods", "units_studied", "source_pages", "coder_note"]}),
         ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+        ("History", {"fields": ["change_reason"]}),
     ]
 
     def get_queryset(self, request):
+        # with_related() pre-loads what the coding column reads: a fixed number of queries.
         return (
             super()
             .get_queryset(request)
-            .select_related("chapter")
-            .prefetch_related("countries")
+            .with_related()
             .annotate(_outcome_count=Count("outcomes", distinct=True))
         )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"current_user": request.user})
 
     @admin.display(description="Ch.", ordering="chapter__number")
     def chapter_number(self, obj):
@@ -106,31 +205,72 @@ class CaseAdmin(SimpleHistoryAdmin):
     def outcome_count(self, obj):
         return obj._outcome_count
 
+    @admin.display(description="Coded")
+    def coding(self, obj):
+        coded, total, missing = coding_completeness(obj)
+        if not missing:
+            return format_html("{}/{} <small>complete</small>", coded, total)
+        # <details> keeps the row short and the list one click (or key) away, without JS.
+        return format_html(
+            "<details><summary>{}/{}</summary><small>missing: {}</small></details>",
+            coded,
+            total,
+            ", ".join(missing).lower(),
+        )
+
     def save_model(self, request, obj, form, change):
         if not change:
             obj.created_by = request.user
         obj.updated_by = request.user
+        # The history row is written once, after the inlines, by save_related.
+        obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
 
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        del obj.skip_history_when_saving
+        reason = form.cleaned_data.get("change_reason") or (
+            "Edited in the admin" if change else "Created in the admin"
+        )
+        with one_version(obj, user=request.user, reason=reason, created=not change):
+            super().save_related(request, form, formsets, change)
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm("casestudies.publish_case")
+
     def _set_status(self, request, queryset, status: str, verb: str):
-        # One save per case (not queryset.update) so each change leaves a history entry.
+        # One service call per case (never queryset.update) so each leaves a history entry.
         changed = 0
-        for case in queryset.exclude(status=status):
-            case.status = status
-            case.updated_by = request.user
-            case._change_reason = f"{verb} from the case list"
-            case.save(update_fields=["status", "updated_by", "updated_at"])
+        for case in queryset:
+            if case.status == status:
+                continue
+            try:
+                case_set_status(
+                    case=case, status=status, user=request.user, reason=f"{verb} from the list"
+                )
+            except (ValidationError, PermissionDenied) as exc:
+                reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+                self.message_user(
+                    request,
+                    f"“{case}” was not {verb}: {' '.join(reasons)}",
+                    messages.WARNING,
+                )
+                continue
             changed += 1
         self.message_user(
             request,
             ngettext("%d case %s.", "%d cases %s.", changed) % (changed, verb),
-            messages.SUCCESS,
+            messages.SUCCESS if changed else messages.INFO,
         )
 
-    @admin.action(description="Publish selected cases", permissions=["change"])
+    @admin.action(description="Submit selected cases for review", permissions=["change"])
+    def submit_for_review(self, request, queryset):
+        self._set_status(request, queryset, CaseStatus.REVIEW, "submitted for review")
+
+    @admin.action(description="Publish selected cases", permissions=["publish"])
     def publish(self, request, queryset):
         self._set_status(request, queryset, CaseStatus.PUBLISHED, "published")
 
-    @admin.action(description="Unpublish selected cases (back to draft)", permissions=["change"])
+    @admin.action(description="Unpublish selected cases (back to draft)", permissions=["publish"])
     def unpublish(self, request, queryset):
         self._set_status(request, queryset, CaseStatus.DRAFT, "unpublished")

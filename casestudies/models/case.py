@@ -163,6 +163,9 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["title"]
+        # Publishing is its own right (casestudies.workflow): curators hold it, and a
+        # contributor role could prepare cases for review without it.
+        permissions = [("publish_case", "Can publish and unpublish cases")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start_year__isnull=True)

@@ -1,11 +1,15 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import connection
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 
 from ..citations import chapter_apa, chapter_bibtex
+from ..errors import BadParameter
 from ..models import Case
 from ..presenters import case_field_rows
-from ..selectors import published_cases_for_query
+from ..related import related_cases
+from ..search import uses_fts
+from ..selectors import case_query
 
 PAGE_SIZE = 25
 
@@ -21,9 +25,34 @@ def paginate(request, queryset, per_page: int = PAGE_SIZE):
 
 
 def case_list(request):
-    cases = published_cases_for_query(request.GET).with_related()
-    page = paginate(request, cases)
-    return render(request, "casestudies/case_list.html", {"page": page, "cases": page.object_list})
+    """The faceted list: filters, search, disjunctive counts, chips, sort, pages.
+
+    A fixed number of queries however many cases and values: the ticked values'
+    look-ups (one per facet with a selection), one count per facet, the result
+    count, the page and three prefetches; on PostgreSQL one more for the data
+    stamp, and the counts come from the cache while the data is unchanged.
+    """
+    query = case_query(request.GET)
+    page_param = request.GET.get("page", "").strip()
+    if page_param and not page_param.isdigit():
+        raise BadParameter("page", "must be a whole number from 1.")
+    paginator = Paginator(query.cases_for_list(), PAGE_SIZE)
+    paginator.count = query.count()  # cached with the facet counts where possible
+    number = page_param or 1
+    try:
+        page = paginator.page(number)
+    except EmptyPage as exc:
+        raise Http404(f"There is no page {number} of these results.") from exc
+    context = {
+        "query": query,
+        "page": page,
+        "cases": page.object_list,
+        "panels": query.facet_panels(),
+        "chips": query.chips(),
+        "sort_choices": query.sort_choices,
+        "search_mode": "ranked full-text" if uses_fts(connection) else "substring",
+    }
+    return render(request, "casestudies/case_list.html", context)
 
 
 def case_detail(request, slug):
@@ -33,5 +62,6 @@ def case_detail(request, slug):
         "rows": case_field_rows(case),
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
+        "related": related_cases(case),
     }
     return render(request, "casestudies/case_detail.html", context)

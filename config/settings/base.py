@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -32,6 +32,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that the logged duration and status cover everything below it.
+    "config.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -42,6 +44,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Before any view reads request.GET: too many parameters is a 400, never a 500.
+    "config.request_guard.QueryStringGuardMiddleware",
     "casestudies.errors.BadParameterMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
@@ -105,7 +109,8 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# collectstatic's target; configurable so that a smoke test or image can collect elsewhere.
+STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -139,19 +144,33 @@ SIMPLE_HISTORY_REVERT_DISABLED = False
 SITE_NAME = "Co-production Case Atlas"
 SITE_URL = env_str("SITE_URL", "http://localhost:8000")
 
+# Everything goes to stdout as one line per event (see config/logs.py); LOG_FORMAT=json
+# suits a log collector that parses JSON. django.request only reports server errors:
+# config.logs.RequestLogMiddleware already writes a line for every 4xx.
+LOG_FORMAT = env_choice("LOG_FORMAT", ["logfmt", "json"], "logfmt")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {
         "structured": {
-            "format": "%(asctime)s level=%(levelname)s logger=%(name)s %(message)s",
+            "()": f"config.logs.{'Json' if LOG_FORMAT == 'json' else 'Logfmt'}Formatter",
         },
     },
     "handlers": {
-        "stdout": {"class": "logging.StreamHandler", "formatter": "structured"},
+        "stdout": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "structured",
+        },
     },
-    "root": {"handlers": ["stdout"], "level": env_str("LOG_LEVEL", "INFO")},
+    "root": {
+        "handlers": ["stdout"],
+        "level": env_choice("LOG_LEVEL", ["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"], "INFO"),
+    },
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+        # runserver's own access line would repeat the request line.
+        "django.server": {"level": "WARNING"},
     },
 }

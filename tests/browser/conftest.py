@@ -66,3 +66,12 @@ def phone_page(browser, live_server):
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def site_pages(transactional_db):
+    """A small published data set (factories) and every public page it fills."""
+    from .pages import make_demo_data, public_pages
+
+    make_demo_data()
+    return public_pages()

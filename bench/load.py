@@ -1,0 +1,326 @@
+"""Load test: the production server on PostgreSQL with 100,000 cases, under wrk.
+
+1. Prepares the database (migrate, load_book, generate_synthetic_cases) unless it
+   already holds the synthetic cases asked for.
+2. Collects static files into a temporary STATIC_ROOT and starts the production
+   entry point (bin/docker-entrypoint.sh: migrate, then gunicorn with production
+   settings) on 127.0.0.1 only.
+3. Builds a realistic mix of paths from what the running site links to: the case
+   list with facet filters, full-text searches, case pages, the home and country
+   pages, the matrix and filtered CSV extracts (when those pages exist).
+4. Times each kind of page alone (one request at a time), then runs wrk with
+   bench/load_mix.lua: a warm-up, then --connections for --duration seconds.
+5. Writes the figures to docs/perf/load.md and stops the server.
+
+Every step is bounded in time; traffic goes to 127.0.0.1 only.
+
+    .venv/bin/python bench/load.py --database-url postgres://postgres@127.0.0.1:5432/atlas_ops_load
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+# Share of requests per kind of page (normalised over the kinds the site has).
+MIX = {"list": 25, "search": 15, "case": 30, "home": 5, "country": 5, "matrix": 10, "csv": 10}
+SEARCH_WORDS = ["childcare", "housing", "parents", "cooperative", "health care", "elderly"]
+SEARCH_WORDS += ["school", "volunteers", "neighbourhood", "social enterprise", "disability"]
+
+
+def manage(env: dict, *args: str, timeout: int = 3600) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
+def prepare(env: dict, count: int, seed: int) -> None:
+    manage(env, "migrate", "--noinput", "-v0")
+    script = (
+        "from casestudies.models import Case; print(Case.objects.filter(is_synthetic=True).count())"
+    )
+    have = int(manage(env, "shell", "-c", script).strip().splitlines()[-1])
+    if have == count:
+        print(f"database already holds {have} synthetic cases")
+        return
+    print(f"loading the book and generating {count} synthetic cases (seed {seed})…", flush=True)
+    manage(env, "load_book", "-v0")
+    print(manage(env, "generate_synthetic_cases", "--count", str(count), "--seed", str(seed)))
+
+
+def get(port: int, path: str, timeout: float = 60) -> tuple[int, bytes, float]:
+    started = time.perf_counter()
+    connection = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    try:
+        connection.request("GET", path, headers={"Host": HOST, "X-Forwarded-Proto": "https"})
+        response = connection.getresponse()
+        body = response.read()
+        return response.status, body, (time.perf_counter() - started) * 1000
+    finally:
+        connection.close()
+
+
+def links(body: bytes, prefix: str) -> list[str]:
+    pattern = rb'href="(' + re.escape(prefix.encode()) + rb'[^"]*)"'
+    found = {m.decode().replace("&amp;", "&") for m in re.findall(pattern, body)}
+    return sorted(found)
+
+
+def build_mix(port: int, env: dict, rng: random.Random) -> dict[str, list[str]]:
+    """Paths per kind of page, harvested from the running site (so filters are real)."""
+    _, home, _ = get(port, "/")
+    _, case_list, _ = get(port, "/cases/")
+    filters = [p for p in links(case_list, "/cases/?") if "page=" not in p][:60]
+    script = (
+        "from casestudies.models import Case; import random; "
+        "slugs = list(Case.objects.published().values_list('slug', flat=True)); "
+        "random.Random(1).shuffle(slugs); print('\\n'.join(slugs[:500]))"
+    )
+    slugs = manage(env, "shell", "-c", script).split()
+    kinds = {
+        "home": ["/"],
+        "list": ["/cases/", *[f"/cases/?page={n}" for n in (2, 3, 10, 50)], *filters],
+        "search": [f"/cases/?q={quote(word)}" for word in SEARCH_WORDS],
+        "case": [f"/cases/{slug}/" for slug in slugs],
+        "country": links(home, "/countries/")[:30]
+        or links(get(port, "/countries/")[1], "/countries/")[:30],
+    }
+    if get(port, "/matrix/")[0] == 200:
+        _, matrix, _ = get(port, "/matrix/")
+        kinds["matrix"] = ["/matrix/", *links(matrix, "/matrix/?")[:20]]
+    if filters and get(port, "/cases.csv?" + filters[0].split("?", 1)[1])[0] == 200:
+        # Two filters at once, as a researcher downloads a slice; the whole 100,000-row
+        # extract is timed alone below, not mixed in at 32 connections.
+        pairs = [(rng.choice(filters), rng.choice(filters)) for _ in range(40)]
+        kinds["csv"] = [
+            "/cases.csv?" + a.split("?", 1)[1] + "&" + b.split("?", 1)[1] for a, b in pairs
+        ]
+    return {kind: paths for kind, paths in kinds.items() if paths}
+
+
+def write_paths(kinds: dict[str, list[str]], path: Path, rng: random.Random, lines: int = 2000):
+    weights = {kind: MIX[kind] for kind in kinds}
+    total = sum(weights.values())
+    with path.open("w") as out:
+        for kind, weight in weights.items():
+            for _ in range(round(lines * weight / total)):
+                out.write(f"{kind} {rng.choice(kinds[kind])}\n")
+    return {kind: round(100 * weight / total) for kind, weight in weights.items()}
+
+
+def time_each_kind(port: int, kinds: dict[str, list[str]], rng: random.Random, n: int = 15):
+    rows = {}
+    for kind, paths in kinds.items():
+        sample = [rng.choice(paths) for _ in range(n)]
+        get(port, sample[0])  # warm this kind's code path and caches
+        results = [get(port, p) for p in sample]
+        statuses = sorted({status for status, _, _ in results})
+        times = sorted(ms for _, _, ms in results)
+        rows[kind] = (statistics.median(times), times[-1], statuses)
+    return rows
+
+
+def run_wrk(port, paths_file, connections, threads, duration) -> dict:
+    env = {**os.environ, "ATLAS_PATHS": str(paths_file), "ATLAS_HOST": HOST}
+    command = [
+        "wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s",
+        "--latency", "-s", str(ROOT / "bench/load_mix.lua"), f"http://{HOST}:{port}/",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, env=env, capture_output=True, text=True, timeout=duration + 60, check=False
+    )
+    line = next((ln for ln in result.stdout.splitlines() if ln.startswith("ATLAS_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+    return json.loads(line.removeprefix("ATLAS_RESULT "))
+
+
+def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> str:
+    seconds = result["duration_us"] / 1e6
+    errors = sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    mix = ", ".join(f"{kind} {share} %" for kind, share in shares.items())
+    verdict = "met" if errors == 0 and result["status_5xx"] == 0 else "NOT met"
+    lines = [
+        "# Load test: production server, PostgreSQL, 100,000 cases",
+        "",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on commit `{commit}` (plus work in "
+        "progress) with `bench/load.py` and `bench/load_mix.lua`.",
+        "",
+        f"- **Server**: gunicorn {args.workers} sync workers, production settings (DEBUG off, "
+        "whitenoise, CSP, structured request logs written to a file), started by "
+        "`bin/docker-entrypoint.sh` on 127.0.0.1.",
+        f"- **Data**: PostgreSQL, {args.count:,} synthetic published cases (seed {args.seed}) "
+        "plus the book's cases.",
+        f"- **Load**: wrk, {args.connections} connections, {args.threads} threads, "
+        f"{args.duration} s after a {args.warmup} s warm-up; paths drawn at random from a mix "
+        f"harvested from the running site: {mix}.",
+        f"- **Machine**: {os.cpu_count()} cores shared by PostgreSQL, gunicorn and wrk, and "
+        f"at the same time by other engineers' builds and tests (load average "
+        f"{load_before:.1f} just before the run), so these figures are a floor, not a capacity.",
+        "",
+        "## Result",
+        "",
+        "| requests | throughput | p50 | p90 | p99 | max | socket errors | non-2xx | 5xx |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        f"| {result['requests']:,} | {result['requests'] / seconds:.1f} req/s "
+        f"| {result['p50_ms']:.0f} ms | {result['p90_ms']:.0f} ms | {result['p99_ms']:.0f} ms "
+        f"| {result['max_ms']:.0f} ms | {errors} "
+        f"| {result['status_3xx'] + result['status_4xx'] + result['status_5xx']} "
+        f"| {result['status_5xx']} |",
+        "",
+        f"Target: zero errors and zero 5xx at {args.connections} connections for "
+        f"{args.duration} s — **{verdict}**."
+        f" Server memory after the run: {server_rss}.",
+        "",
+        "## Each kind of page alone (one request at a time, before the load)",
+        "",
+        "| kind | median | slowest of 15 | statuses |",
+        "| --- | ---: | ---: | --- |",
+    ]
+    for kind, (median, slowest, statuses) in alone.items():
+        lines.append(
+            f"| {kind} | {median:.0f} ms | {slowest:.0f} ms | {', '.join(map(str, statuses))} |"
+        )
+    if whole_csv:
+        status, size, ms = whole_csv
+        lines += [
+            "",
+            f"The whole extract, `/cases.csv` with no filter ({size / 1e6:.1f} MB), "
+            f"alone: {ms / 1000:.1f} s, status {status}; it streams, so it is not in the mix.",
+        ]
+    lines += [
+        "",
+        "Reproduce (about 10 minutes the first time, most of it generating the cases):",
+        "",
+        "```sh",
+        ".venv/bin/python bench/load.py --database-url "
+        "postgres://postgres@127.0.0.1:5432/atlas_ops_load \\",
+        f"    --count {args.count} --workers {args.workers} --connections {args.connections} "
+        f"--duration {args.duration}",
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def rss_of_tree(pid: int) -> str:
+    total = 0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        try:
+            text = status.read_text()
+        except OSError:
+            continue
+        ppid = int(re.search(r"PPid:\s+(\d+)", text).group(1))
+        this = int(status.parent.name)
+        if this == pid or ppid == pid:
+            match = re.search(r"VmRSS:\s+(\d+) kB", text)
+            total += int(match.group(1)) if match else 0
+    return f"{total / 1024:.0f} MB resident (master and workers)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", required=True, help="postgres://… (your own database)")
+    parser.add_argument("--count", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--port", type=int, default=8402)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--duration", type=int, default=60)
+    parser.add_argument("--warmup", type=int, default=10)
+    parser.add_argument("--out", type=Path, default=ROOT / "docs/perf/load.md")
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+
+    rng = random.Random(args.seed)
+    work = Path(tempfile.mkdtemp(prefix="atlas-load-"))
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "DATABASE_URL": args.database_url,
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": HOST,
+        "STATIC_ROOT": str(work / "static"),
+        "GUNICORN_BIND": f"{HOST}:{args.port}",
+        "WEB_CONCURRENCY": str(args.workers),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    prepare(env, args.count, args.seed)
+    manage(env, "collectstatic", "--noinput", "-v0")
+    log = (work / "server.log").open("wb")
+    server = subprocess.Popen(
+        [ROOT / "bin/docker-entrypoint.sh"], cwd=ROOT, env=env, stdout=log, stderr=log
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if get(args.port, "/health/")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise SystemExit(f"the server did not start; see {work / 'server.log'}")
+            time.sleep(0.5)
+        kinds = build_mix(args.port, env, rng)
+        shares = write_paths(kinds, work / "paths.txt", rng)
+        print("mix:", shares, flush=True)
+        alone = time_each_kind(args.port, kinds, rng)
+        whole_csv = None
+        if "csv" in kinds:
+            status, body, ms = get(args.port, "/cases.csv", timeout=300)
+            whole_csv = (status, len(body), ms)
+        print("alone:", alone, flush=True)
+        run_wrk(args.port, work / "paths.txt", 8, 1, args.warmup)
+        load_before = os.getloadavg()[0]
+        result = run_wrk(
+            args.port, work / "paths.txt", args.connections, args.threads, args.duration
+        )
+        server_rss = rss_of_tree(server.pid)
+        print(json.dumps(result), flush=True)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+    text = report(args, shares, alone, whole_csv, result, load_before, server_rss)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(text)
+    print(text)
+    shutil.rmtree(work, ignore_errors=True)
+    return 0 if result["status_5xx"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,170 @@
+"""The case history pages of the admin: the list of versions, one version, a diff, revert.
+
+They replace simple-history's own version page, whose form-based revert would
+restore the case's columns but not its outcomes and sources; the work is done by
+``casestudies.history``.
+"""
+
+from django.contrib import messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+
+from ..errors import BadParameter
+from ..history import case_diff, case_revert, case_versions, empty_state, live_state
+
+VERSIONS_PER_PAGE = 50
+
+
+class CaseHistoryMixin:
+    object_history_template = "admin/casestudies/case/object_history.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        # Before the inherited URLs: simple-history's "<id>/history/<version>/" would
+        # otherwise take "compare" for a version id.
+        return [
+            path(
+                "<path:object_id>/history/compare/",
+                self.admin_site.admin_view(self.history_compare_view),
+                name="{}_{}_history_compare".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def _case_for_history(self, request, object_id):
+        # get_queryset() pre-loads the relations live_state() reads.
+        case = self.get_object(request, unquote(object_id))
+        if case is None:
+            raise Http404("No case with that id.")
+        if not self.has_view_or_change_permission(request, case):
+            raise PermissionDenied
+        return case
+
+    def _context(self, request, case, **extra):
+        opts = self.opts
+        return {
+            **self.admin_site.each_context(request),
+            "opts": opts,
+            "app_label": opts.app_label,
+            "object": case,
+            "original": case,
+            "history_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_history", args=[case.pk]
+            ),
+            "compare_url": reverse(
+                f"admin:{opts.app_label}_{opts.model_name}_history_compare", args=[case.pk]
+            ),
+            **extra,
+        }
+
+    def history_view(self, request, object_id, extra_context=None):
+        """Every version, newest first, with what each changed; pick two to compare."""
+        case = self._case_for_history(request, object_id)
+        versions = case_versions(case.pk)
+        # Writes that bypassed the admin and the import (a shell, a script) show up here.
+        unrecorded = case_diff(versions[-1].state, live_state(case)) if versions else []
+        page = Paginator(list(reversed(versions)), VERSIONS_PER_PAGE).get_page(request.GET.get("p"))
+        context = self._context(
+            request,
+            case,
+            title=f"History: {case}",
+            module_name=str(self.opts.verbose_name_plural).capitalize(),
+            page_obj=page,
+            versions=page.object_list,
+            version_count=len(versions),
+            unrecorded=unrecorded,
+            can_revert=self.has_change_permission(request, case),
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return render(request, self.object_history_template, context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        """One version: its values, what reverting would change, and the revert button."""
+        case = self._case_for_history(request, object_id)
+        try:
+            history_id = int(version_id)
+        except ValueError:
+            raise Http404("No such version.") from None
+        versions = case_versions(case.pk)
+        version = next((v for v in versions if v.history_id == history_id), None)
+        if version is None:
+            raise Http404("No such version of this case.")
+        can_revert = self.has_change_permission(request, case) and version.kind != "-"
+        errors, warnings = [], []
+        if request.method == "POST":
+            if not can_revert:
+                raise PermissionDenied
+            reason = request.POST.get("reason", "").strip()[:100]
+            try:
+                warnings = case_revert(
+                    case=case, history_id=history_id, user=request.user, reason=reason
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                self.message_user(
+                    request,
+                    f"“{case}” was reverted to version {version.number}.",
+                    messages.SUCCESS,
+                )
+                for warning in warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                return HttpResponseRedirect(
+                    reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                        args=[case.pk],
+                    )
+                )
+        context = self._context(
+            request,
+            case,
+            title=f"Version {version.number} of “{case}”",
+            version=version,
+            contents=case_diff(empty_state(), version.state),
+            revert_changes=case_diff(live_state(case), version.state),
+            can_revert=can_revert,
+            errors=errors,
+            **(extra_context or {}),
+        )
+        request.current_app = self.admin_site.name
+        return render(
+            request,
+            "admin/casestudies/case/history_version.html",
+            context,
+            status=400 if errors else 200,
+        )
+
+    def history_compare_view(self, request, object_id):
+        """The differences between two versions (``from`` and ``to``; ``to`` may be "current")."""
+        case = self._case_for_history(request, object_id)
+        versions = {v.history_id: v for v in case_versions(case.pk)}
+        allowed = [str(pk) for pk in versions]
+
+        def pick(param):
+            raw = request.GET.get(param, "")
+            if param == "to" and raw in ("", "current"):
+                return None
+            try:
+                return versions[int(raw)]
+            except (ValueError, KeyError):
+                raise BadParameter(param, "not a version of this case.", allowed) from None
+
+        older, newer = pick("from"), pick("to")
+        if newer is not None and newer.number < older.number:
+            older, newer = newer, older
+        new_state = newer.state if newer else live_state(case)
+        context = self._context(
+            request,
+            case,
+            title=f"Changes to “{case}”",
+            older=older,
+            newer=newer,
+            changes=case_diff(older.state, new_state),
+        )
+        request.current_app = self.admin_site.name
+        return render(request, "admin/casestudies/case/history_compare.html", context)

@@ -1,0 +1,457 @@
+"""THE column specification of the extracts (and of the spreadsheet import).
+
+One :class:`Column` per CSV column, in the documented order: its name, its
+Frictionless type, a description, the codebook table its allowed values come
+from, and how to compute it from a case loaded with ``Case.objects.with_related()``
+(no queries here). The CSV and JSON writers, ``datapackage.json`` and the importer
+all read this list, which is what keeps export -> spreadsheet -> import lossless.
+
+Many-valued cells join their values with ``|`` (:data:`SEPARATOR`). Codes (slugs,
+ISO codes, H/M) cannot contain it; free-text lists (source locators and notes,
+country names) escape a literal ``|`` as ``\\|`` and a backslash as ``\\\\``.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.urls import reverse
+
+from ..models import (
+    Case,
+    CaseStatus,
+    CitizenRole,
+    Confidence,
+    Country,
+    InfluenceLevel,
+    Level,
+    Method,
+    OutcomeDimension,
+    OutcomeDirection,
+    ParticipationDimension,
+    ParticipationForm,
+    Phase,
+    PolicyField,
+    ProviderType,
+    Source,
+    WelfareTradition,
+    WorldRegion,
+)
+
+SEPARATOR = "|"
+ESCAPE = "\\"
+
+SINGLE = "single"  # one value
+CODES = "codes"  # several codes joined with "|"
+TEXTS = "texts"  # several free-text values joined with "|", escaped
+
+
+@dataclass(frozen=True)
+class ExportContext:
+    """What every row needs and no row should query for: built once per extract."""
+
+    dimensions: tuple[OutcomeDimension, ...]
+    base_url: str
+    case_url_template: str = field(init=False)
+
+    def __post_init__(self):
+        # reverse() once, not once per row (it costs more than the rest of a row).
+        template = reverse("casestudies:case_detail", args=["SLUG-PLACEHOLDER"])
+        object.__setattr__(self, "case_url_template", self.base_url.rstrip("/") + template)
+
+    def case_url(self, case: Case) -> str:
+        return self.case_url_template.replace("SLUG-PLACEHOLDER", case.slug)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # Frictionless field type: string, integer or datetime
+    description: str
+    get: Callable[[Any, ExportContext], Any]
+    kind: str = SINGLE
+    # Allowed values: a codebook table (its slugs, or codes for Country) or a fixed list.
+    vocabulary: type | None = None
+    enum: tuple[str, ...] | None = None
+    # Derived columns are computed from other data and ignored on import.
+    derived: bool = False
+    # Optional on import (may be absent from the header).
+    optional: bool = False
+
+    @property
+    def is_many(self) -> bool:
+        return self.kind in (CODES, TEXTS)
+
+
+# --- many-valued cells ---------------------------------------------------------------
+
+
+def escape_text(value: str) -> str:
+    return value.replace(ESCAPE, ESCAPE * 2).replace(SEPARATOR, ESCAPE + SEPARATOR)
+
+
+def join_values(values: Iterable[str], kind: str) -> str:
+    if kind == TEXTS:
+        return SEPARATOR.join(escape_text(v) for v in values)
+    return SEPARATOR.join(values)
+
+
+def split_values(cell: str, kind: str) -> list[str]:
+    """The values of a many-valued cell; an empty cell is no value."""
+    if cell == "":
+        return []
+    if kind != TEXTS:
+        return [part.strip() for part in cell.split(SEPARATOR)]
+    values, current, chars = [], [], iter(cell)
+    for char in chars:
+        if char == ESCAPE:
+            current.append(next(chars, ESCAPE))
+        elif char == SEPARATOR:
+            values.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    values.append("".join(current))
+    return values
+
+
+def format_datetime(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- computing values from a prefetched case ---------------------------------------------
+
+
+def _slugs(attr: str) -> Callable[[Case, ExportContext], list[str]]:
+    return lambda case, ctx: [term.slug for term in getattr(case, attr).all()]
+
+
+def _distinct(values: Iterable[str | None]) -> list[str]:
+    return list(dict.fromkeys(v for v in values if v))
+
+
+def _outcomes_by_dimension(case: Case) -> dict:
+    # Cached on the instance: one pass over the prefetched outcomes per case, not per column.
+    cached = getattr(case, "_extract_outcomes", None)
+    if cached is None:
+        cached = {o.dimension_id: o for o in case.outcomes.all()}
+        case._extract_outcomes = cached
+    return cached
+
+
+def case_sources_in_order(case: Case) -> list:
+    """Provenance rows in a stable order (the model's ordering can tie)."""
+    return sorted(
+        case.case_sources.all(),
+        key=lambda cs: (cs.confidence, cs.source.year or 0, cs.source.slug),
+    )
+
+
+def _outcome_column(dimension: OutcomeDimension, part: str) -> Column:
+    base = "outcome_" + dimension.slug.replace("-", "_")
+
+    def direction(case, ctx, dim_id=dimension.pk):
+        outcome = _outcomes_by_dimension(case).get(dim_id)
+        return outcome.direction.slug if outcome else None
+
+    def finding(case, ctx, dim_id=dimension.pk):
+        outcome = _outcomes_by_dimension(case).get(dim_id)
+        return outcome.finding if outcome else None
+
+    def pages(case, ctx, dim_id=dimension.pk):
+        outcome = _outcomes_by_dimension(case).get(dim_id)
+        return outcome.pages if outcome else None
+
+    if part == "direction":
+        return Column(
+            base,
+            "string",
+            f"Outcome '{dimension.label}': its direction (empty: no outcome stated).",
+            direction,
+            vocabulary=OutcomeDirection,
+        )
+    if part == "finding":
+        return Column(
+            base + "_finding",
+            "string",
+            f"Outcome '{dimension.label}': the finding in one sentence.",
+            finding,
+        )
+    return Column(base + "_pages", "string", f"Outcome '{dimension.label}': page reference.", pages)
+
+
+def _head_columns() -> list[Column]:
+    return [
+        Column("id", "integer", "The atlas's number for the case.", lambda c, x: c.pk),
+        Column(
+            "slug",
+            "string",
+            "Stable identifier of the case, as in its URL; the import matches cases by it.",
+            lambda c, x: c.slug,
+        ),
+        Column("title", "string", "Title of the case.", lambda c, x: c.title),
+        Column("summary", "string", "Short description of the case.", lambda c, x: c.summary),
+        Column(
+            "chapter_source",
+            "string",
+            "Identifier (slug) of the publication the chapter belongs to.",
+            lambda c, x: c.chapter.source.slug,
+            vocabulary=Source,
+        ),
+        Column(
+            "chapter_number",
+            "integer",
+            "Number of the chapter that reports the case.",
+            lambda c, x: c.chapter.number,
+        ),
+        Column(
+            "chapter_title",
+            "string",
+            "Title of the chapter (empty where no source gives it).",
+            lambda c, x: c.chapter.title,
+            derived=True,
+        ),
+        Column(
+            "chapter_authors",
+            "string",
+            "Authors of the chapter.",
+            lambda c, x: c.chapter.authors,
+            derived=True,
+        ),
+        Column(
+            "countries",
+            "string",
+            "Countries of the case as ISO 3166-1 alpha-2 codes, '|'-separated.",
+            lambda c, x: [country.code for country in c.countries.all()],
+            kind=CODES,
+            vocabulary=Country,
+        ),
+        Column(
+            "country_names",
+            "string",
+            "Names of the countries, in the same order as 'countries', '|'-separated.",
+            lambda c, x: [country.name for country in c.countries.all()],
+            kind=TEXTS,
+            derived=True,
+        ),
+        Column(
+            "locality", "string", "City or region (empty: not stated).", lambda c, x: c.locality
+        ),
+        Column(
+            "world_regions",
+            "string",
+            "World regions of the countries, '|'-separated.",
+            lambda c, x: _distinct(
+                country.world_region.slug if country.world_region else None
+                for country in c.countries.all()
+            ),
+            kind=CODES,
+            vocabulary=WorldRegion,
+            derived=True,
+        ),
+        Column(
+            "welfare_traditions",
+            "string",
+            "Welfare traditions of the countries, '|'-separated (unclassified countries add none).",
+            lambda c, x: _distinct(
+                country.welfare_tradition.slug if country.welfare_tradition else None
+                for country in c.countries.all()
+            ),
+            kind=CODES,
+            vocabulary=WelfareTradition,
+            derived=True,
+        ),
+    ]
+
+
+_CODED = [
+    ("policy_fields", PolicyField, "Policy fields"),
+    ("provider_types", ProviderType, "Provider types"),
+    ("participation_forms", ParticipationForm, "Participation forms"),
+    ("levels", Level, "Levels (individual, group, collective)"),
+    ("phases", Phase, "Phases of the service cycle"),
+    ("participation_dimensions", ParticipationDimension, "Participation dimensions"),
+]
+
+
+def _coded_columns() -> list[Column]:
+    columns = [
+        Column(
+            name,
+            "string",
+            f"{label}: codebook slugs, '|'-separated (empty: not stated).",
+            _slugs(name),
+            kind=CODES,
+            vocabulary=model,
+        )
+        for name, model, label in _CODED
+    ]
+    columns += [
+        Column(
+            "users_influence",
+            "string",
+            "Users' influence over the service: an ordinal codebook slug.",
+            lambda c, x: c.users_influence.slug if c.users_influence else None,
+            vocabulary=InfluenceLevel,
+        ),
+        Column(
+            "citizen_roles",
+            "string",
+            "Roles citizens play: codebook slugs, '|'-separated.",
+            _slugs("citizen_roles"),
+            kind=CODES,
+            vocabulary=CitizenRole,
+        ),
+        Column(
+            "participants",
+            "string",
+            "Who co-produces, as the source describes them.",
+            lambda c, x: c.participants,
+        ),
+        Column("start_year", "integer", "First year of the period studied.", _attr("start_year")),
+        Column("end_year", "integer", "Last year of the period studied.", _attr("end_year")),
+        Column(
+            "methods",
+            "string",
+            "How the case was studied: codebook slugs, '|'-separated.",
+            _slugs("methods"),
+            kind=CODES,
+            vocabulary=Method,
+        ),
+        Column(
+            "units_studied",
+            "integer",
+            "How many units (organisations, partnerships...) the case stands for.",
+            _attr("units_studied"),
+        ),
+    ]
+    return columns
+
+
+def _attr(name: str) -> Callable[[Case, ExportContext], Any]:
+    return lambda case, ctx: getattr(case, name)
+
+
+def _tail_columns() -> list[Column]:
+    return [
+        Column(
+            "sources",
+            "string",
+            "Publications the case rests on (source slugs), '|'-separated.",
+            lambda c, x: [cs.source.slug for cs in case_sources_in_order(c)],
+            kind=CODES,
+            vocabulary=Source,
+        ),
+        Column(
+            "source_confidence",
+            "string",
+            "Confidence per source, aligned with 'sources': H = the source describes this "
+            "chapter itself; M = a closely related article by the same authors.",
+            lambda c, x: [cs.confidence for cs in case_sources_in_order(c)],
+            kind=CODES,
+            enum=tuple(Confidence.values),
+        ),
+        Column(
+            "source_locators",
+            "string",
+            "Where in each source, aligned with 'sources' (free text, '|' escaped as '\\|').",
+            lambda c, x: [cs.locator for cs in case_sources_in_order(c)],
+            kind=TEXTS,
+        ),
+        Column(
+            "source_notes",
+            "string",
+            "A note per source, aligned with 'sources' (free text, '|' escaped as '\\|').",
+            lambda c, x: [cs.note for cs in case_sources_in_order(c)],
+            kind=TEXTS,
+        ),
+        Column(
+            "source_pages",
+            "string",
+            "Pages of the source the case draws on.",
+            _attr("source_pages"),
+        ),
+        Column(
+            "coder_note",
+            "string",
+            "What is uncertain or still missing, in the coder's words.",
+            _attr("coder_note"),
+        ),
+        Column(
+            "status",
+            "string",
+            "Publication status (public extracts hold published cases only).",
+            _attr("status"),
+            enum=tuple(CaseStatus.values),
+        ),
+        Column(
+            "url",
+            "string",
+            "Address of the case's page in the atlas.",
+            lambda c, ctx: ctx.case_url(c),
+            derived=True,
+        ),
+        Column(
+            "last_updated",
+            "datetime",
+            "When the case was last changed (UTC). On import it is kept for new cases "
+            "(restoring an export) and set to the time of the import for changed ones.",
+            lambda c, x: format_datetime(c.updated_at),
+            optional=True,
+        ),
+    ]
+
+
+def case_columns(dimensions: Iterable[OutcomeDimension]) -> list[Column]:
+    """The columns of cases.csv, in order, for these outcome dimensions (in codebook order)."""
+    outcome_columns = [
+        _outcome_column(dimension, part)
+        for dimension in dimensions
+        for part in ("direction", "finding", "pages")
+    ]
+    return _head_columns() + _coded_columns() + outcome_columns + _tail_columns()
+
+
+def outcome_dimensions() -> tuple[OutcomeDimension, ...]:
+    """The outcome dimensions in codebook order. Runs one query."""
+    return tuple(OutcomeDimension.objects.ordered())
+
+
+# --- the long (tidy) outcomes extract: one row per case x outcome ---------------------------
+
+OUTCOME_COLUMNS: list[Column] = [
+    Column("case_id", "integer", "The atlas's number for the case.", lambda r, x: r[0].pk),
+    Column("case_slug", "string", "Stable identifier of the case.", lambda r, x: r[0].slug),
+    Column("case_title", "string", "Title of the case.", lambda r, x: r[0].title, derived=True),
+    Column(
+        "countries",
+        "string",
+        "Countries of the case as ISO 3166-1 alpha-2 codes, '|'-separated.",
+        lambda r, x: [country.code for country in r[0].countries.all()],
+        kind=CODES,
+        vocabulary=Country,
+    ),
+    Column(
+        "dimension",
+        "string",
+        "Outcome dimension (codebook slug).",
+        lambda r, x: r[1].dimension.slug,
+        vocabulary=OutcomeDimension,
+    ),
+    Column(
+        "direction",
+        "string",
+        "Which way the outcome went (codebook slug).",
+        lambda r, x: r[1].direction.slug,
+        vocabulary=OutcomeDirection,
+    ),
+    Column("finding", "string", "The finding, in one sentence.", lambda r, x: r[1].finding),
+    Column("pages", "string", "Page reference (empty: not stated).", lambda r, x: r[1].pages),
+]
+
+
+def outcome_rows(case: Case) -> list[tuple]:
+    return [(case, outcome) for outcome in case.outcomes.all()]

@@ -1,0 +1,220 @@
+"""The case-list query as a django-filter FilterSet, and its bad-input answers.
+
+``clean_params`` reduces a query string to the keys the list knows, without
+empty values or repeats. ``CaseFilterSet`` validates it (one query per facet
+that has ticked values, to look the values up) and filters with each facet's
+subquery condition. Invalid input becomes :class:`BadParameter`, naming the
+parameter and, where there is a closed list, the allowed values.
+"""
+
+import django_filters
+from django import forms
+from django.db import connection
+from django.db.models import Value
+from django.http import QueryDict
+
+from ..errors import BadParameter
+from ..models import MAX_YEAR, MIN_YEAR, OutcomeDimension, OutcomeDirection
+from ..search import MAX_QUERY_LENGTH, search_cases
+from .definitions import OUTCOME_FACET, TERM_FACETS, TermFacet
+
+SORTS = {
+    "relevance": "Relevance",
+    "title": "Title (A–Z)",
+    "country": "Country (A–Z)",
+    "start_year": "Start year (earliest first)",
+    "updated": "Recently updated",
+}
+MULTI_PARAMS = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
+SINGLE_PARAMS = ["q", "year_from", "year_to", "sort"]
+MAX_VALUES = 50  # per facet: more is not a real selection
+
+
+def clean_params(params: QueryDict) -> QueryDict:
+    """Known keys only, values stripped, empty values and repeats dropped.
+
+    Countries are upper-cased (ISO codes; ``se`` means ``SE``). A single-valued
+    key given twice keeps its last value, as ``QueryDict.get`` does.
+    """
+    cleaned = QueryDict(mutable=True)
+    for key in MULTI_PARAMS:
+        values = []
+        for raw in params.getlist(key):
+            value = raw.strip()
+            if key == "country":
+                value = value.upper()
+            if value and value not in values:
+                values.append(value)
+        if len(values) > MAX_VALUES:
+            raise BadParameter(key, f"at most {MAX_VALUES} values may be selected at once.")
+        if values:
+            cleaned.setlist(key, values)
+    for key in SINGLE_PARAMS:
+        value = (params.getlist(key) or [""])[-1].strip()
+        if value:
+            cleaned[key] = value
+    return cleaned
+
+
+class TermFilter(django_filters.ModelMultipleChoiceFilter):
+    """Ticked terms of one facet, OR-ed in one subquery (see definitions.py)."""
+
+    def __init__(self, *args, facet: TermFacet, **kwargs):
+        self.facet = facet
+        super().__init__(
+            *args,
+            queryset=facet.model.objects.all(),
+            to_field_name=facet.key_field,
+            **kwargs,
+        )
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(self.facet.condition([term.pk for term in value]))
+
+
+class OutcomeField(forms.Field):
+    """``dimension:direction`` pairs, looked up in one query; cleaned to a list of dicts."""
+
+    widget = forms.MultipleHiddenInput  # reads every value of the key, not the last
+
+    def to_python(self, value):
+        return list(value or [])
+
+    def clean(self, value):
+        values = self.to_python(value)
+        if not values:
+            return []
+        pairs = []
+        for raw in values:
+            dim, sep, direction = raw.partition(":")
+            if not sep or not dim or not direction:
+                raise forms.ValidationError(
+                    "'%(value)s' is not of the form dimension:direction.",
+                    code="invalid_choice",
+                    params={"value": raw},
+                )
+            pairs.append((raw, dim, direction))
+        # Both vocabularies in one query, each row tagged with the table it came from.
+        dims = (
+            OutcomeDimension.objects.filter(slug__in={d for _, d, _ in pairs})
+            .annotate(kind=Value("dimension"))
+            .order_by()
+            .values_list("kind", "pk", "slug", "label")
+        )
+        directions = (
+            OutcomeDirection.objects.filter(slug__in={d for _, _, d in pairs})
+            .annotate(kind=Value("direction"))
+            .order_by()
+            .values_list("kind", "pk", "slug", "label")
+        )
+        found = {(kind, slug): (pk, label) for kind, pk, slug, label in dims.union(directions)}
+        cleaned = []
+        for raw, dim, direction in pairs:
+            if ("dimension", dim) not in found or ("direction", direction) not in found:
+                raise forms.ValidationError(
+                    "unknown outcome '%(value)s'.", code="invalid_choice", params={"value": raw}
+                )
+            dim_id, dim_label = found["dimension", dim]
+            dir_id, dir_label = found["direction", direction]
+            cleaned.append(
+                {
+                    "key": raw,
+                    "dim_id": dim_id,
+                    "dir_id": dir_id,
+                    "label": f"{dim_label}: {dir_label.lower()}",
+                }
+            )
+        return cleaned
+
+
+class OutcomeFilter(django_filters.Filter):
+    field_class = OutcomeField
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.filter(OUTCOME_FACET.condition([(v["dim_id"], v["dir_id"]) for v in value]))
+
+
+class YearFilter(django_filters.Filter):
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, min_value=MIN_YEAR, max_value=MAX_YEAR, **kwargs)
+
+
+class SearchFilter(django_filters.CharFilter):
+    """``q``: full-text search (casestudies/search.py); keeps the relevance expression."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        matched, rank = search_cases(qs, value, connection)
+        self.parent.rank = rank
+        return matched
+
+
+class CaseFilterSet(django_filters.FilterSet):
+    q = SearchFilter(max_length=MAX_QUERY_LENGTH)
+    outcome = OutcomeFilter()
+    year_from = YearFilter(field_name="start_year", lookup_expr="gte")
+    year_to = YearFilter(field_name="start_year", lookup_expr="lte")
+    sort = django_filters.ChoiceFilter(choices=list(SORTS.items()), method="keep")
+
+    rank = None  # set by the q filter: the relevance of each case, where searching ranks
+
+    def keep(self, qs, name, value):
+        return qs  # sorting is the selector's job; the filter only validates the key
+
+    def queryset_without(self, *params: str):
+        """The cases every filter selects except ``params``: a disjunctive-count base."""
+        qs = self.queryset.all()
+        for name, value in self.form.cleaned_data.items():
+            if name not in params:
+                qs = self.filters[name].filter(qs, value)
+        return qs
+
+    def validated(self) -> "CaseFilterSet":
+        """Validate, raising :class:`BadParameter` for the first bad parameter."""
+        if self.is_valid():
+            start = self.form.cleaned_data.get("year_from")
+            end = self.form.cleaned_data.get("year_to")
+            if start is not None and end is not None and start > end:
+                raise BadParameter(
+                    "year_from", f"the start ({start}) is after the end (year_to={end})."
+                )
+            return self
+        for name, errors in self.form.errors.as_data().items():
+            raise _bad_parameter(self.filters[name], name, errors[0])
+        raise AssertionError("invalid form without errors")
+
+
+for _facet in TERM_FACETS:
+    CaseFilterSet.base_filters[_facet.param] = TermFilter(facet=_facet)
+    CaseFilterSet.base_filters[_facet.param].field_name = _facet.param
+
+
+def _bad_parameter(filter_, name: str, error: forms.ValidationError) -> BadParameter:
+    params = error.params or {}
+    value = params.get("value", params.get("pk"))
+    if name in ("year_from", "year_to"):
+        return BadParameter(name, f"must be a whole year from {MIN_YEAR} to {MAX_YEAR}.")
+    if name == "q":
+        return BadParameter(name, f"a search may be at most {MAX_QUERY_LENGTH} characters long.")
+    if name == "sort":
+        return BadParameter(name, f"unknown sort '{value}'.", list(SORTS))
+    if name == "outcome":
+        return BadParameter(name, f"unknown outcome '{value}'.", _outcome_values())
+    if isinstance(filter_, TermFilter):
+        facet = filter_.facet
+        allowed = [str(v) for v in facet.model.objects.values_list(facet.key_field, flat=True)]
+        return BadParameter(name, f"unknown value '{value}'.", allowed)
+    return BadParameter(name, " ".join(error.messages))
+
+
+def _outcome_values() -> list[str]:
+    dims = OutcomeDimension.objects.ordered().values_list("slug", flat=True)
+    directions = list(OutcomeDirection.objects.ordered().values_list("slug", flat=True))
+    return [f"{d}:{r}" for d in dims for r in directions]

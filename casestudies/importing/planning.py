@@ -1,0 +1,121 @@
+"""The preview: every row planned (create / update / unchanged) or reported, nothing written."""
+
+from dataclasses import dataclass, field
+
+from ..extracts.columns import case_columns, outcome_dimensions
+from ..models import Case
+from .reading import read_sheet
+from .validation import (
+    CREATE,
+    UNCHANGED,
+    UPDATE,
+    Lookups,
+    RowPlan,
+    RowProblem,
+    case_state,
+    existing_cases,
+    parse_row,
+    transition_check,
+)
+
+
+@dataclass
+class ImportReport:
+    plans: list[RowPlan] = field(default_factory=list)
+    errors: list[RowProblem] = field(default_factory=list)
+    notes: list[RowProblem] = field(default_factory=list)
+    written: bool = False
+
+    def _with(self, action: str) -> list[RowPlan]:
+        return [plan for plan in self.plans if plan.action == action]
+
+    @property
+    def creates(self) -> list[RowPlan]:
+        return self._with(CREATE)
+
+    @property
+    def updates(self) -> list[RowPlan]:
+        return self._with(UPDATE)
+
+    @property
+    def unchanged(self) -> list[RowPlan]:
+        return self._with(UNCHANGED)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def summary(self) -> str:
+        verb = ("created", "updated") if self.written else ("to create", "to update")
+        return (
+            f"{len(self.plans)} rows: {len(self.creates)} {verb[0]}, {len(self.updates)} "
+            f"{verb[1]}, {len(self.unchanged)} unchanged; {len(self.errors)} error(s)."
+        )
+
+
+def plan_import(data: bytes, *, user=None) -> ImportReport:
+    """Read, check and classify every row. Reads the database; never writes.
+
+    Raises ImportFileError when the file as a whole cannot be used.
+    """
+    dimensions = outcome_dimensions()
+    columns = case_columns(dimensions)
+    _header, rows = read_sheet(data, columns)
+    lookups = Lookups({"outcome_" + d.slug.replace("-", "_"): d for d in dimensions})
+    report = ImportReport()
+    seen: dict[str, int] = {}
+    for row in rows:
+        plan, problems = parse_row(row, lookups)
+        if plan.slug and plan.slug in seen:
+            problems.append(
+                RowProblem(
+                    row.number,
+                    "slug",
+                    f"The slug '{plan.slug}' is already used in row {seen[plan.slug]}; "
+                    "each case appears once.",
+                )
+            )
+        elif plan.slug:
+            seen[plan.slug] = row.number
+        report.errors.extend(problems)
+        report.plans.append(plan)
+
+    existing = existing_cases(list(seen))
+    taken = _ids_taken(report.plans, existing)
+    claimed: set[int] = set()
+    rows_with_errors = {problem.row for problem in report.errors}
+    for plan in report.plans:
+        plan.existing = existing.get(plan.slug)
+        if plan.existing is not None:
+            plan.action = UNCHANGED if case_state(plan.existing) == plan.state() else UPDATE
+        elif plan.requested_id is not None:
+            if plan.requested_id in taken or plan.requested_id in claimed:
+                report.notes.append(
+                    RowProblem(
+                        plan.row,
+                        "id",
+                        f"Id {plan.requested_id} belongs to another case; this new case "
+                        "gets a new id.",
+                    )
+                )
+                plan.requested_id = None
+            else:
+                claimed.add(plan.requested_id)
+        if plan.action != UNCHANGED and plan.row not in rows_with_errors:
+            problem = transition_check(plan, user)
+            if problem:
+                report.errors.append(RowProblem(plan.row, "status", problem))
+    report.errors.sort(key=lambda p: p.row)
+    return report
+
+
+def _ids_taken(plans: list[RowPlan], existing: dict) -> set[int]:
+    """Ids that new rows ask for but other cases already have (batched queries)."""
+    wanted = [
+        p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
+    ]
+    taken: set[int] = set()
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        taken.update(Case.objects.filter(pk__in=batch).values_list("pk", flat=True))
+    return taken

@@ -1,0 +1,102 @@
+"""Cases side by side: 2–4 chosen cases, or every published case of one chapter.
+
+``/compare/?cases=a,b`` and ``/compare/?cases=a&cases=b`` (what the case list's
+checkboxes submit) are the same selection. Without a selection the page explains
+how to make one; a selection that is given but unusable is a 400.
+"""
+
+from dataclasses import dataclass
+
+from django.shortcuts import render
+
+from ..errors import BadParameter
+from ..models import Case, Chapter
+from ..presenters import FieldRow, case_field_rows
+
+MIN_CASES = 2
+MAX_CASES = 4
+# A chapter rarely has more than a handful of cases; beyond this the columns stop
+# being readable, so the page shows the first ones and says so.
+MAX_CHAPTER_CASES = 8
+MAX_SLUG_LENGTH = 120
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    label: str
+    fields: list[FieldRow]  # one per case, in column order
+    differs: bool
+
+
+def compare_rows(cases: list[Case]) -> list[CompareRow]:
+    """One row per field of ``case_field_rows``; ``differs`` when any two values differ."""
+    per_case = [case_field_rows(case) for case in cases]
+    rows = []
+    for index, first in enumerate(per_case[0] if per_case else []):
+        fields = [rows_of_case[index] for rows_of_case in per_case]
+        rows.append(CompareRow(first.label, fields, len({f.text for f in fields}) > 1))
+    return rows
+
+
+def requested_slugs(params) -> list[str]:
+    """Slugs from ``cases``, comma-separated or repeated, in order, without repeats."""
+    slugs = []
+    for value in params.getlist("cases"):
+        for slug in value.split(","):
+            slug = slug.strip()
+            if slug and slug not in slugs:
+                slugs.append(slug)
+    return slugs
+
+
+def _chosen_cases(slugs: list[str]) -> list[Case]:
+    if len(slugs) < MIN_CASES:
+        raise BadParameter("cases", f"choose at least {MIN_CASES} different cases to compare.")
+    if len(slugs) > MAX_CASES:
+        raise BadParameter(
+            "cases", f"compare at most {MAX_CASES} cases at once ({len(slugs)} were given)."
+        )
+    too_long = [s for s in slugs if len(s) > MAX_SLUG_LENGTH]
+    if too_long:
+        raise BadParameter("cases", f"'{too_long[0]:.40}…' is not a case identifier.")
+    found = {c.slug: c for c in Case.objects.published().with_related().filter(slug__in=slugs)}
+    missing = [s for s in slugs if s not in found]
+    if missing:
+        # Drafts are reported like unknown slugs: their existence is not public.
+        raise BadParameter("cases", f"no published case is called '{', '.join(missing):.120}'.")
+    return [found[s] for s in slugs]
+
+
+def _chapter_cases(value: str) -> tuple[Chapter, list[Case], int]:
+    if not value.isdigit() or len(value) > 4:
+        raise BadParameter("chapter", f"'{value:.20}' is not a chapter number.")
+    chapter = Chapter.objects.select_related("source").filter(number=int(value)).first()
+    if chapter is None:
+        raise BadParameter("chapter", f"there is no chapter {int(value)}.")
+    published = Case.objects.published().filter(chapter=chapter)
+    total = published.count()
+    cases = list(published.with_related().order_by("title", "pk")[:MAX_CHAPTER_CASES])
+    return chapter, cases, total
+
+
+def compare(request):
+    slugs = requested_slugs(request.GET)
+    chapter_value = request.GET.get("chapter", "").strip()
+    if slugs and chapter_value:
+        raise BadParameter("chapter", "give either cases or a chapter, not both.")
+    context = {"min_cases": MIN_CASES, "max_cases": MAX_CASES, "chapter": None}
+    if chapter_value:
+        chapter, cases, total = _chapter_cases(chapter_value)
+        context.update(chapter=chapter, chapter_total=total)
+    elif slugs or "cases" in request.GET:
+        cases = _chosen_cases(slugs)
+    else:
+        return render(request, "casestudies/compare.html", {**context, "cases": []})
+    rows = compare_rows(cases)
+    context.update(
+        cases=cases,
+        rows=rows,
+        difference_count=sum(row.differs for row in rows),
+        max_chapter_cases=MAX_CHAPTER_CASES,
+    )
+    return render(request, "casestudies/compare.html", context)

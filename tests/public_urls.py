@@ -1,0 +1,73 @@
+"""Every public URL of the site, read from the URLconf when the tests run.
+
+The security and fuzz tests walk this list, so a page that someone adds to
+``casestudies/urls.py`` later is covered without anyone editing those tests.
+Path parameters are filled with a real published case, chapter or country
+(``real``) or with values that match the converter but name nothing (``bogus``).
+"""
+
+from dataclasses import dataclass
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+NAMESPACE = "casestudies"
+# Machine endpoints that take no query string and answer the same to anything.
+NOT_PAGES = {"health"}
+
+
+@dataclass(frozen=True)
+class PublicRoute:
+    name: str
+    params: tuple[tuple[str, str], ...]  # (parameter name, converter class name)
+
+    @property
+    def has_params(self) -> bool:
+        return bool(self.params)
+
+
+def _walk(patterns, namespace=None):
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, entry.namespace or namespace)
+        elif isinstance(entry, URLPattern) and namespace == NAMESPACE and entry.name:
+            converters = getattr(entry.pattern, "converters", {})
+            params = tuple((key, type(conv).__name__) for key, conv in converters.items())
+            yield PublicRoute(entry.name, params)
+
+
+def public_routes(include_machine: bool = False) -> list[PublicRoute]:
+    """Named routes of the public app (the admin is another namespace and is skipped)."""
+    routes = sorted(set(_walk(get_resolver().url_patterns)), key=lambda r: r.name)
+    return [r for r in routes if include_machine or r.name not in NOT_PAGES]
+
+
+@dataclass
+class RealObjects:
+    case_slug: str
+    chapter_number: int
+    country_code: str
+
+
+def _value_for(param: str, converter: str, real: RealObjects | None) -> object:
+    name = param.lower()
+    if real is None:  # bogus, but accepted by the converter so that the view runs
+        if converter == "IntConverter":
+            return 987654
+        if "code" in name or "iso" in name or "country" in name:
+            return "QQ"
+        return "no-such-thing-here"
+    if converter == "IntConverter" or "number" in name or "chapter" in name:
+        return real.chapter_number
+    if "code" in name or "iso" in name or "country" in name:
+        return real.country_code
+    return real.case_slug
+
+
+def route_path(route: PublicRoute, real: RealObjects | None) -> str:
+    kwargs = {param: _value_for(param, conv, real) for param, conv in route.params}
+    return reverse(f"{NAMESPACE}:{route.name}", kwargs=kwargs)
+
+
+def concrete_paths(real: RealObjects) -> list[tuple[str, str]]:
+    """(route name, path) for every public page, path parameters filled with real objects."""
+    return [(route.name, route_path(route, real)) for route in public_routes()]

@@ -1,0 +1,66 @@
+"""Error pages help: where you are, what was wrong, what is allowed, a way on."""
+
+import re
+
+import pytest
+from django.core.exceptions import BadRequest, SuspiciousOperation
+from django.http import Http404
+from django.test import RequestFactory
+
+from casestudies.errors import BadParameter, bad_parameter_response
+from casestudies.views import errors
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unknown_case_is_a_404_with_a_search_for_its_words(client):
+    response = client.get("/cases/parent-co-ops-sweden/")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "Page not found" in html
+    assert 'id="main"' in html  # in the site's layout
+    # The search box is filled with the words of the address that failed.
+    assert re.search(r'<input id="error-q"[^>]*value="parent co ops sweden"', html)
+    assert '<label for="error-q">' in html
+    assert 'href="/"' in html
+
+
+def test_404_hides_the_model_name_from_get_object_or_404(client):
+    html = client.get("/cases/no-such-case/").content.decode()
+    assert "matches the given query" not in html
+
+
+def test_404_keeps_a_message_written_for_the_visitor(rf):
+    request = rf.get("/chapters/99/")
+    response = errors.page_not_found(request, Http404("This chapter is not in the book."))
+    assert response.status_code == 404
+    assert "This chapter is not in the book." in response.content.decode()
+
+
+def test_bad_parameter_names_it_and_lists_the_allowed_values(rf):
+    request = rf.get("/cases/", {"sort": "colour"})
+    exc = BadParameter("sort", "unknown order 'colour'.", ["title", "year"])
+    response = bad_parameter_response(request, exc)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert "<code>sort</code>" in html
+    assert "unknown order &#x27;colour&#x27;." in html
+    assert "<li><code>title</code></li>" in html and "<li><code>year</code></li>" in html
+    # A way out: the same page without the parameters.
+    assert 'href="/cases/">Open this page without any parameters' in html
+
+
+def test_400_explains_a_bad_request_but_not_a_suspicious_one(rf):
+    request = rf.get("/cases/")
+    shown = errors.bad_request(request, BadRequest("page must be a number"))
+    hidden = errors.bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: evil"))
+    assert shown.status_code == hidden.status_code == 400
+    assert "page must be a number" in shown.content.decode()
+    assert "evil" not in hidden.content.decode()
+
+
+def test_500_page_renders_alone_with_a_way_home():
+    response = errors.server_error(RequestFactory().get("/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert '<main id="main"' in html and 'href="/"' in html

@@ -1,0 +1,127 @@
+"""Related cases on the case page: same policy field elsewhere, the same chapter."""
+
+import pytest
+
+from casestudies.models import Case, CaseStatus
+from casestudies.related import MAX_SAME_FIELD, related_cases
+
+from .factories import (
+    CaseFactory,
+    CountryFactory,
+    ParticipationFormFactory,
+    PolicyFieldFactory,
+    ProviderTypeFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# N+1 guard for the whole case page, related cases included.
+CASE_PAGE_MAX_QUERIES = 30
+
+
+@pytest.fixture
+def world():
+    se, dk = CountryFactory(code="SE", name="Sweden"), CountryFactory(code="DK", name="Denmark")
+    childcare, health = PolicyFieldFactory(label="Childcare"), PolicyFieldFactory(label="Health")
+    coop, municipal = ProviderTypeFactory(label="Co-op"), ProviderTypeFactory(label="Municipal")
+    cp = ParticipationFormFactory(label="Co-production")
+    case = CaseFactory(
+        slug="this",
+        countries=[se],
+        policy_fields=[childcare],
+        provider_types=[coop],
+        participation_forms=[cp],
+    )
+    return {
+        "case": case,
+        "danish_childcare": CaseFactory(
+            slug="danish-childcare",
+            countries=[dk],
+            policy_fields=[childcare],
+            provider_types=[municipal],
+            participation_forms=[cp],
+        ),
+        "swedish_childcare": CaseFactory(
+            slug="swedish-childcare", countries=[se], policy_fields=[childcare]
+        ),
+        "danish_health": CaseFactory(slug="danish-health", countries=[dk], policy_fields=[health]),
+        "danish_draft": CaseFactory(
+            slug="danish-draft", countries=[dk], policy_fields=[childcare], status=CaseStatus.DRAFT
+        ),
+        "sibling": CaseFactory(
+            slug="sibling",
+            chapter=case.chapter,
+            countries=[se],
+            policy_fields=[childcare],
+            provider_types=[coop],
+            participation_forms=[cp],
+            locality="Malmö",
+        ),
+    }
+
+
+def _load(case):
+    return Case.objects.with_related().get(pk=case.pk)
+
+
+def test_same_policy_field_in_other_countries_with_differences(world):
+    related = related_cases(_load(world["case"]))
+    assert [r.case.slug for r in related.same_field] == ["danish-childcare"]
+    differences = related.same_field[0].differences
+    assert "Countries" in differences
+    assert "Provider types" in differences
+    assert "Policy fields" not in differences
+    assert "Participation forms" not in differences
+
+
+def test_other_cases_of_the_chapter_with_differences(world):
+    related = related_cases(_load(world["case"]))
+    assert [r.case.slug for r in related.same_chapter] == ["sibling"]
+    assert related.same_chapter[0].differences == ["Locality"]
+    assert related.same_chapter_total == 1
+
+
+def test_the_same_field_list_is_bounded_and_puts_most_shared_fields_first(world):
+    case = _load(world["case"])
+    extra_field = PolicyFieldFactory()
+    case.policy_fields.add(extra_field)
+    best = CaseFactory(
+        title="zzz last by title",
+        countries=[CountryFactory()],
+        policy_fields=[*case.policy_fields.all()],
+    )
+    for _ in range(MAX_SAME_FIELD + 2):
+        CaseFactory(countries=[CountryFactory()], policy_fields=[extra_field])
+    related = related_cases(_load(case))
+    assert len(related.same_field) == MAX_SAME_FIELD
+    assert related.same_field[0].case == best
+
+
+def test_a_case_without_policy_field_or_siblings_has_none(db):
+    case = CaseFactory(countries=[CountryFactory()])
+    CaseFactory(countries=[CountryFactory()])
+    related = related_cases(_load(case))
+    assert not related
+    assert related.same_field == [] and related.same_chapter == []
+
+
+def test_case_page_shows_related_cases_and_compare_links(client, world):
+    html = client.get("/cases/this/").content.decode()
+    assert "Related cases" in html
+    assert "danish-childcare" in html
+    assert "Differs in: Countries, Welfare tradition, Provider types." in html
+    assert 'href="/compare/?cases=this,danish-childcare"' in html
+    assert "danish-draft" not in html
+    assert "danish-health" not in html  # another policy field
+
+
+def test_case_page_query_count_is_bounded(client, world, django_assert_max_num_queries):
+    with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
+        assert client.get("/cases/this/").status_code == 200
+    for _ in range(6):
+        CaseFactory(
+            countries=[CountryFactory()], policy_fields=[*world["case"].policy_fields.all()]
+        )
+        CaseFactory(chapter=world["case"].chapter)
+    with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
+        assert client.get("/cases/this/").status_code == 200

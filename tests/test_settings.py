@@ -1,0 +1,167 @@
+"""Configuration from the environment: production refuses to start half-configured.
+
+Settings modules are imported once per process, so production settings are
+tried in a subprocess with exactly the environment under test.
+"""
+
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, env_int, env_list, env_required
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "test-only-" + "k" * 50
+# Variables that would let a subprocess pass for the wrong reason.
+CONFIG_VARS = ["SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG"]
+
+
+def _run(args: list[str], **env_vars: str) -> subprocess.CompletedProcess:
+    env = {key: value for key, value in os.environ.items() if key not in CONFIG_VARS}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.prod", **env_vars})
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _setup(**env_vars: str) -> subprocess.CompletedProcess:
+    return _run(["-c", "import django; django.setup(); print('started')"], **env_vars)
+
+
+def test_production_refuses_to_start_without_secret_key():
+    result = _setup(ALLOWED_HOSTS="atlas.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+    assert "started" not in result.stdout
+
+
+def test_production_refuses_a_blank_secret_key():
+    result = _setup(SECRET_KEY="   ", ALLOWED_HOSTS="atlas.example.org")
+    assert result.returncode != 0
+    assert "SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts():
+    result = _setup(SECRET_KEY=SECRET)
+    assert result.returncode != 0
+    assert "ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_refuses_a_malformed_value():
+    result = _setup(SECRET_KEY=SECRET, ALLOWED_HOSTS="atlas.example.org", SECURE_HSTS_SECONDS="1y")
+    assert result.returncode != 0
+    assert "SECURE_HSTS_SECONDS" in result.stderr
+
+
+def test_production_starts_with_key_and_hosts_and_debug_stays_off():
+    result = _run(
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print('debug', settings.DEBUG)",
+        ],
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="atlas.example.org",
+        DJANGO_DEBUG="1",  # production ignores it: DEBUG can never be switched on there
+    )
+    assert result.returncode == 0, result.stderr
+    assert "debug False" in result.stdout
+
+
+def test_check_deploy_is_clean_under_production_settings():
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="atlas.example.org",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_check_deploy_notices_a_weak_configuration():
+    # The check above can fail: without HSTS, check --deploy complains.
+    result = _run(
+        ["manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="atlas.example.org",
+        SECURE_HSTS_SECONDS="0",
+    )
+    assert result.returncode != 0
+    assert "security.W004" in result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("raw", ["maybe", "2", "enabled"])
+def test_env_bool_fails_loudly(monkeypatch, raw):
+    monkeypatch.setenv("ATLAS_TEST_FLAG", raw)
+    with pytest.raises(ImproperlyConfigured, match="ATLAS_TEST_FLAG"):
+        env_bool("ATLAS_TEST_FLAG")
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("1", True), (" Yes ", True), ("off", False)])
+def test_env_bool_reads_common_spellings(monkeypatch, raw, expected):
+    monkeypatch.setenv("ATLAS_TEST_FLAG", raw)
+    assert env_bool("ATLAS_TEST_FLAG", default=not expected) is expected
+
+
+def test_env_bool_default_when_unset(monkeypatch):
+    monkeypatch.delenv("ATLAS_TEST_FLAG", raising=False)
+    assert env_bool("ATLAS_TEST_FLAG", default=True) is True
+
+
+@pytest.mark.parametrize("raw", ["ten", "1.5", "0x10"])
+def test_env_int_fails_loudly(monkeypatch, raw):
+    monkeypatch.setenv("ATLAS_TEST_INT", raw)
+    with pytest.raises(ImproperlyConfigured, match="ATLAS_TEST_INT"):
+        env_int("ATLAS_TEST_INT", 3)
+
+
+def test_env_int_reads_and_defaults(monkeypatch):
+    monkeypatch.setenv("ATLAS_TEST_INT", "42")
+    assert env_int("ATLAS_TEST_INT", 3) == 42
+    monkeypatch.setenv("ATLAS_TEST_INT", "")
+    assert env_int("ATLAS_TEST_INT", 3) == 3
+
+
+def test_env_list_splits_and_trims(monkeypatch):
+    monkeypatch.setenv("ATLAS_TEST_LIST", " a.example.org, ,b.example.org ")
+    assert env_list("ATLAS_TEST_LIST") == ["a.example.org", "b.example.org"]
+
+
+def test_env_required_fails_when_blank(monkeypatch):
+    monkeypatch.setenv("ATLAS_TEST_REQUIRED", "  ")
+    with pytest.raises(ImproperlyConfigured, match="ATLAS_TEST_REQUIRED"):
+        env_required("ATLAS_TEST_REQUIRED")
+
+
+def test_env_choice_fails_loudly(monkeypatch):
+    monkeypatch.setenv("ATLAS_TEST_CHOICE", "xml")
+    with pytest.raises(ImproperlyConfigured, match="ATLAS_TEST_CHOICE"):
+        env_choice("ATLAS_TEST_CHOICE", ["logfmt", "json"], "logfmt")
+    monkeypatch.setenv("ATLAS_TEST_CHOICE", "json")
+    assert env_choice("ATLAS_TEST_CHOICE", ["logfmt", "json"], "logfmt") == "json"
+
+
+def _gunicorn_config(monkeypatch, **env_vars):
+    for key in ["GUNICORN_BIND", "PORT", "WEB_CONCURRENCY"]:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env_vars.items():
+        monkeypatch.setenv(key, value)
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+
+
+def test_gunicorn_runs_at_least_two_workers_and_logs_access_to_stdout(monkeypatch):
+    config = _gunicorn_config(monkeypatch, WEB_CONCURRENCY="1", PORT="8123")
+    assert config["workers"] == 2
+    assert config["bind"] == "0.0.0.0:8123"
+    assert config["accesslog"] == "-"
+    assert _gunicorn_config(monkeypatch, WEB_CONCURRENCY="5")["workers"] == 5
+
+
+def test_gunicorn_config_fails_loudly_on_bad_values(monkeypatch):
+    with pytest.raises(ImproperlyConfigured, match="WEB_CONCURRENCY"):
+        _gunicorn_config(monkeypatch, WEB_CONCURRENCY="many")
