@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install setup browser axe check-deploy bench screenshots clean
+.PHONY: run test test-fast lint format install setup browser axe check-deploy load-test bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,18 @@ BENCH_PG ?= postgres://postgres@127.0.0.1:5432
 bench: install
 	$(BIN)/python bench/facets.py --setup 10000 sqlite:////tmp/atlas_bench_10k.sqlite3 $(BENCH_PG)/atlas_bench_10k
 	$(BIN)/python bench/facets.py --setup 100000 sqlite:////tmp/atlas_bench_100k.sqlite3 $(BENCH_PG)/atlas_bench_100k
+
+## Production checks of .ci/extra: check --deploy, pip-audit, compose file, gunicorn smoke
+## test on a throw-away PostgreSQL database next to PG_URL's.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/atlas_ops
+check-deploy: install
+	VENV=$(VENV) PG_URL=$(PG_URL) .ci/extra
+
+## Load test (bench/load.py): gunicorn + PostgreSQL with 100,000 cases under wrk, 32
+## connections for 60 s; writes docs/perf/load.md. About 10 minutes the first time.
+LOAD_DB ?= postgres://postgres@127.0.0.1:5432/atlas_ops_load
+load-test: install
+	$(BIN)/python bench/load.py --database-url $(LOAD_DB)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 db.sqlite3-* staticfiles .pytest_cache .ruff_cache

@@ -144,6 +144,13 @@ def install_search_index(connection) -> None:
                 cursor.execute(_FTS_INSERT + _FTS_ROW)
 
 
+def drop_sqlite_triggers(connection) -> None:
+    """Drop the FTS triggers (bulk loads); ``install_search_index`` restores and reindexes."""
+    with connection.cursor() as cursor:
+        for name in FTS_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+
+
 def uninstall_search_index(connection) -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

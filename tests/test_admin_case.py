@@ -108,6 +108,27 @@ def test_change_page_renders_case_with_outcomes(logged_in):
     assert outcome.case.title in body
 
 
+def test_change_page_query_count_does_not_grow_with_outcomes(
+    logged_in, django_assert_max_num_queries
+):
+    # N+1 guard: each inline row's autocomplete and heading would otherwise query per row.
+    def count_queries(case):
+        with CaptureQueriesContext(connection) as queries:
+            response = logged_in.get(change_url(case))
+        assert response.status_code == 200
+        return len(queries)
+
+    counts = []
+    for outcomes in (1, 6):
+        case = factories.CaseFactory(countries=[factories.CountryFactory()])
+        for _ in range(outcomes):
+            factories.OutcomeFactory(case=case)
+        counts.append(count_queries(case))
+    assert counts[0] == counts[1]
+    with django_assert_max_num_queries(24):
+        logged_in.get(change_url(case))
+
+
 def test_change_saves_an_edited_outcome(logged_in):
     case = factories.CaseFactory(countries=[factories.CountryFactory()])
     outcome = factories.OutcomeFactory(case=case, finding="Old finding.")

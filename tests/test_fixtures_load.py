@@ -106,3 +106,29 @@ def test_fixtures_use_natural_keys(path):
             assert str(obj["pk"]).isupper() and len(str(obj["pk"])) == 2, obj
         else:
             assert "pk" not in obj, obj
+
+
+def test_every_book_case_gets_one_first_history_version(db):
+    call_command("load_book", verbosity=0)
+    cases = Case.objects.real()
+    assert cases.exists()
+    first = Case.history.filter(id__in=cases.values("pk")).count()
+    assert first == cases.count()
+    assert set(Case.history.values_list("history_change_reason", flat=True)) == {
+        "Loaded from the book's fixtures"
+    }
+    call_command("load_book", verbosity=0)
+    assert Case.history.count() == first
+
+
+def test_a_rerun_that_resets_an_edited_case_leaves_a_version_saying_so(db):
+    call_command("load_book", verbosity=0)
+    case = Case.objects.real().first()
+    original_title = case.title
+    Case.objects.filter(pk=case.pk).update(title="Edited outside the fixtures")
+    call_command("load_book", verbosity=0)
+    case.refresh_from_db()
+    assert case.title == original_title
+    latest = Case.history.filter(id=case.pk).latest("history_date", "history_id")
+    assert latest.history_change_reason == "Reset to the book's fixtures"
+    assert latest.title == original_title

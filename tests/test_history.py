@@ -146,7 +146,7 @@ def test_history_page_query_count_does_not_grow_with_versions(
         response = client.post(change_url(admin_case), case_form_data(admin_case, end_year=year))
         assert response.status_code == 302, form_errors(response)
     assert len(case_versions(admin_case.pk)) == 11
-    with django_assert_max_num_queries(45):
+    with django_assert_max_num_queries(40):
         assert client.get(history_url(admin_case)).status_code == 200
 
 

@@ -17,8 +17,15 @@ from config.env import env_bool, env_choice, env_int, env_list, env_required
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "test-only-" + "k" * 50
-# Variables that would let a subprocess pass for the wrong reason.
-CONFIG_VARS = ["SECRET_KEY", "ALLOWED_HOSTS", "DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG"]
+# Variables that would let a subprocess pass or fail for the wrong reason (the browser
+# tests' conftest sets DJANGO_ALLOW_ASYNC_UNSAFE for their own process).
+CONFIG_VARS = [
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DJANGO_SETTINGS_MODULE",
+    "DJANGO_DEBUG",
+    "DJANGO_ALLOW_ASYNC_UNSAFE",
+]
 
 
 def _run(args: list[str], **env_vars: str) -> subprocess.CompletedProcess:

@@ -14,8 +14,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def codebook():
     """A small codebook and a few countries, as load_book --reference-only would give."""
-    for i in range(6):
-        factories.CountryFactory()
+    factories.CountryFactory.create_batch(6)
     for factory in (
         factories.PolicyFieldFactory,
         factories.ProviderTypeFactory,
@@ -101,3 +100,15 @@ def test_follows_the_real_distribution(codebook):
     assert synthetic.filter(policy_fields=common).count() > 3 * max(
         1, synthetic.filter(policy_fields=rare).count()
     )
+
+
+def test_synthetic_cases_are_searchable(codebook):
+    """The search index covers cases loaded in bulk (SQLite rebuilds it after the load)."""
+    from django.http import QueryDict
+
+    from casestudies.selectors import published_cases_for_query
+
+    call_command("generate_synthetic_cases", count=25, seed=2, verbosity=0)
+    assert published_cases_for_query(QueryDict("q=synthetic")).count() == 25
+    factories.CaseFactory(title="Added after the load")
+    assert published_cases_for_query(QueryDict("q=added")).count() == 1

@@ -17,6 +17,7 @@ from ..workflow import (
 )
 from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
+from .widgets import PreloadedAutocompleteSelect
 
 
 class OutcomeFormSet(BaseInlineFormSet):
@@ -39,12 +40,28 @@ class OutcomeFormSet(BaseInlineFormSet):
         super().clean()
 
 
-class OutcomeInline(admin.TabularInline):
+class PreloadedAutocompleteInline(admin.TabularInline):
+    """An inline whose autocomplete fields cost one query per request, not one per row."""
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name in self.get_autocomplete_fields(request):
+            kwargs.setdefault(
+                "widget",
+                PreloadedAutocompleteSelect(db_field, self.admin_site, using=kwargs.get("using")),
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class OutcomeInline(PreloadedAutocompleteInline):
     model = Outcome
     formset = OutcomeFormSet
     extra = 1
     autocomplete_fields = ["dimension", "direction"]
     fields = ["dimension", "direction", "finding", "pages"]
+
+    def get_queryset(self, request):
+        # Each row's heading is str(outcome): "dimension: direction".
+        return super().get_queryset(request).select_related("dimension", "direction")
 
 
 class CaseSourceFormSet(BaseInlineFormSet):
@@ -70,13 +87,16 @@ class CaseSourceFormSet(BaseInlineFormSet):
             )
 
 
-class CaseSourceInline(admin.TabularInline):
+class CaseSourceInline(PreloadedAutocompleteInline):
     model = CaseSource
     formset = CaseSourceFormSet
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "locator", "confidence", "note"]
     verbose_name_plural = "sources (provenance)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("source")
 
 
 class CaseAdminForm(forms.ModelForm):

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from ..models import Chapter, Country, Source
 
@@ -9,6 +10,12 @@ class SourceAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "authors", "doi", "isbn"]
     prepopulated_fields = {"slug": ["title"]}
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        # A DOI or publisher link typed without a scheme is https (Django 6's default too).
+        if isinstance(db_field, models.URLField):
+            kwargs.setdefault("assume_scheme", "https")
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
 
 @admin.register(Chapter)

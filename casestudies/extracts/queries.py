@@ -8,6 +8,7 @@ from django.http import QueryDict
 from ..errors import BadParameter
 from ..models import Country, Outcome
 from ..selectors import published_cases_for_query
+from .columns import related
 from .writers import iter_chunked
 
 # Parameters of the extract itself, not of the case list: they never reach the selector.
@@ -74,5 +75,5 @@ def primed(queryset) -> Iterator:
 
 def outcome_pairs(cases) -> Iterator[tuple]:
     for case in cases:
-        for outcome in case.outcomes.all():
+        for outcome in related(case, "outcomes"):
             yield (case, outcome)

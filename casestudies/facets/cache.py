@@ -78,8 +78,9 @@ def uninstall_stamp(connection) -> None:
 
 def timeout() -> int:
     """Seconds to keep counts: settings.FACET_CACHE_SECONDS, else the environment; 0 = off."""
-    default = getattr(settings, "FACET_CACHE_SECONDS", DEFAULT_TIMEOUT)
-    return env_int("FACET_CACHE_SECONDS", default)
+    if hasattr(settings, "FACET_CACHE_SECONDS"):
+        return settings.FACET_CACHE_SECONDS
+    return env_int("FACET_CACHE_SECONDS", DEFAULT_TIMEOUT)
 
 
 def data_stamp(connection) -> int | None:
