@@ -6,6 +6,7 @@ import yaml
 from django.core.management import call_command
 
 from casestudies.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
+from casestudies.history import one_version
 from casestudies.models import (
     VOCABULARIES,
     Case,
@@ -125,7 +126,8 @@ def test_a_rerun_that_resets_an_edited_case_leaves_a_version_saying_so(db):
     call_command("load_book", verbosity=0)
     case = Case.objects.real().first()
     original_title = case.title
-    Case.objects.filter(pk=case.pk).update(title="Edited outside the fixtures")
+    with one_version(case, user=None, reason="A curator's edit"):
+        case.title = "Edited by a curator"
     call_command("load_book", verbosity=0)
     case.refresh_from_db()
     assert case.title == original_title
