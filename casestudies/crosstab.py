@@ -3,21 +3,25 @@
 Why SQL rather than the ORM: ``values(a, b).annotate(Count("pk", distinct=True))``
 needs one query for the cells and one per kind of total, each joining the case
 table again and counting DISTINCT (a sort per group). At 100,000 cases that was
-about a second on PostgreSQL. Here the selected case ids are read once, and the
-cells, row totals, column totals and grand total come out of one statement
-joined by UNION ALL, counting plain rows because each dimension's (case, value)
-pairs are distinct already (or made so).
+about a second on PostgreSQL. Here the cells, row totals, column totals and grand
+total come out of one statement joined by UNION ALL, counting plain rows because
+each dimension's (case, value) pairs are distinct already (or made so).
 
 A case without any value of a dimension gets one pair with a NULL value (a LEFT
 JOIN that found nothing): the "not stated" row or column.
+
+The two databases need different shapes to plan well; see ``_postgresql_sql``
+and ``_sqlite_sql``.
 """
 
-import sqlite3
+import hashlib
 from dataclasses import dataclass
 
+from django.core.cache import cache
 from django.db import connections
 from django.db.models import QuerySet
 
+from .facets import cache as facet_cache
 from .models import Case, Country, Outcome
 
 # Every SQL string here interpolates only table and column names taken from the
@@ -28,50 +32,66 @@ CELL, ROW, COL, ALL = 0, 1, 2, 3
 
 @dataclass(frozen=True)
 class Source:
-    """SQL giving (case_id, val) pairs of one dimension, for the cases that have one."""
+    """One dimension's values of a case, as LEFT JOINs from a case id.
 
-    sql: str
+    ``joins`` holds ``{id}`` where the case id expression goes and ``{a}`` for a
+    table alias prefix, so one source can be joined twice in one statement.
+    """
+
+    joins: str
+    value: str  # the value expression, with ``{a}``
     params: tuple
     # True when one case can reach the same value twice (two countries of one
     # tradition), so the pairs need a DISTINCT before they are counted.
     may_repeat: bool
+    pairs: str  # the same as a stand-alone (case_id, val) query, same params
 
-
-def _quote(connection, name: str) -> str:
-    return connection.ops.quote_name(name)
+    def join(self, case_id: str, alias: str) -> tuple[str, str]:
+        return self.joins.format(id=case_id, a=alias), self.value.format(a=alias)
 
 
 def link_source(connection, field_name: str, country_field: str = "") -> Source:
-    """Pairs from a many-to-many field of Case, or from a field of its countries."""
-    q = lambda name: _quote(connection, name)  # noqa: E731
+    """Values from a many-to-many field of Case, or from a field of its countries."""
+    q = connection.ops.quote_name
     field = Case._meta.get_field(field_name)
     through = field.remote_field.through._meta
-    case_col = through.get_field(field.m2m_field_name()).column
-    term_col = through.get_field(field.m2m_reverse_field_name()).column
+    case_col = q(through.get_field(field.m2m_field_name()).column)
+    term_col = q(through.get_field(field.m2m_reverse_field_name()).column)
+    table = q(through.db_table)
+    link = f"LEFT JOIN {table} {{a}}l ON {{a}}l.{case_col} = {{id}}"
     if not country_field:
         # The link table's unique (case, term) constraint makes every pair distinct.
-        sql = f"SELECT {q(case_col)} AS case_id, {q(term_col)} AS val FROM {q(through.db_table)}"  # noqa: S608
-        return Source(sql, (), may_repeat=False)
+        pairs = f"SELECT {case_col} AS case_id, {term_col} AS val FROM {table}"  # noqa: S608
+        return Source(link, f"{{a}}l.{term_col}", (), False, pairs)
     country = Country._meta
-    value_col = country.get_field(country_field).column
-    sql = (
-        f"SELECT l.{q(case_col)} AS case_id, c.{q(value_col)} AS val "  # noqa: S608
-        f"FROM {q(through.db_table)} l JOIN {q(country.db_table)} c "
-        f"ON c.{q(country.pk.column)} = l.{q(term_col)}"
+    country_table, country_pk = q(country.db_table), q(country.pk.column)
+    value_col = q(country.get_field(country_field).column)
+    joins = f"{link} LEFT JOIN {country_table} {{a}}c ON {{a}}c.{country_pk} = {{a}}l.{term_col}"
+    pairs = (
+        f"SELECT l.{case_col} AS case_id, c.{value_col} AS val "  # noqa: S608
+        f"FROM {table} l JOIN {country_table} c ON c.{country_pk} = l.{term_col}"
     )
-    return Source(sql, (), may_repeat=True)
+    return Source(joins, f"{{a}}c.{value_col}", (), True, pairs)
 
 
 def outcome_source(connection, dimension_id: int) -> Source:
-    """Pairs (case, direction) of one outcome dimension: at most one per case."""
-    q = lambda name: _quote(connection, name)  # noqa: E731
+    """The direction of one outcome dimension: at most one per case."""
+    q = connection.ops.quote_name
     meta = Outcome._meta
-    sql = (
-        f"SELECT {q(meta.get_field('case').column)} AS case_id, "  # noqa: S608
-        f"{q(meta.get_field('direction').column)} AS val FROM {q(meta.db_table)} "
+    joins = (
+        f"LEFT JOIN {q(meta.db_table)} {{a}}o ON {{a}}o.{q(meta.get_field('case').column)} = {{id}}"
+        f" AND {{a}}o.{q(meta.get_field('dimension').column)} = %s"
+    )
+    case_col, direction_col = (
+        q(meta.get_field("case").column),
+        q(meta.get_field("direction").column),
+    )
+    value = f"{{a}}o.{direction_col}"
+    pairs = (
+        f"SELECT {case_col} AS case_id, {direction_col} AS val FROM {q(meta.db_table)} "  # noqa: S608
         f"WHERE {q(meta.get_field('dimension').column)} = %s"
     )
-    return Source(sql, (dimension_id,), may_repeat=False)
+    return Source(joins, value, (dimension_id,), False, pairs)
 
 
 @dataclass
@@ -82,45 +102,24 @@ class Crosstab:
     total: int  # distinct cases selected
 
 
-def _hint(connection, source: Source | None) -> str:
-    """The CTE hint for the selected ids (``source`` None) or for a pair source.
+def _postgresql_sql(ids_sql: str, rows: Source, cols: Source) -> tuple[str, list]:
+    """Everything inlined, so the planner can estimate every join.
 
-    PostgreSQL inlines everything: a materialised CTE has no statistics (its ids
-    look like 200 distinct values), so joins against it were estimated at tens of
-    millions of rows and planned as on-disk merge joins. Inlined, the ids are an
-    index scan the planner can estimate, and four cheap scans beat one bad plan.
-    SQLite reads the selected ids once, inlines plain link tables (joined through
-    their (case, term) index) and materialises a DISTINCT source, which inlined
-    would be recomputed for every case.
+    A materialised CTE has no statistics (its ids look like 200 distinct values):
+    joins against one were estimated at tens of millions of rows and planned as
+    on-disk merge joins. Inlined, the ids are an index-only scan on (status, id)
+    and four such scans cost less than one bad plan.
     """
-    if connection.vendor != "sqlite":
-        return "NOT MATERIALIZED "
-    if sqlite3.sqlite_version_info < (3, 35):  # no hints before SQLite 3.35
-        return ""
-    if source is None or source.may_repeat:
-        return "MATERIALIZED "
-    return "NOT MATERIALIZED "
-
-
-def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
-    """Count ``case_ids`` (a ``values("pk")`` queryset) by two dimensions. One query.
-
-    ``rows_of`` and ``cols_of`` take the connection and return a :class:`Source`.
-    See ``_hint`` for how the planner is steered on each database.
-    """
-    connection = connections[case_ids.db]
-    rows, cols = rows_of(connection), cols_of(connection)
-    ids_sql, ids_params = case_ids.query.sql_with_params()
 
     def pairs(source: Source) -> str:
         if not source.may_repeat:
-            return source.sql
-        return f"SELECT DISTINCT case_id, val FROM ({source.sql}) p"  # noqa: S608
+            return source.pairs
+        return f"SELECT DISTINCT case_id, val FROM ({source.pairs}) p"  # noqa: S608
 
     sql = f"""
-        WITH s(id) AS {_hint(connection, None)}({ids_sql}),
-        x AS {_hint(connection, rows)}({pairs(rows)}),
-        y AS {_hint(connection, cols)}({pairs(cols)})
+        WITH s(id) AS NOT MATERIALIZED ({ids_sql}),
+        x AS NOT MATERIALIZED ({pairs(rows)}),
+        y AS NOT MATERIALIZED ({pairs(cols)})
         SELECT {CELL}, x.val, y.val, COUNT(*)
             FROM s LEFT JOIN x ON x.case_id = s.id LEFT JOIN y ON y.case_id = s.id
             GROUP BY x.val, y.val
@@ -129,10 +128,71 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
         UNION ALL SELECT {COL}, NULL, y.val, COUNT(*)
             FROM s LEFT JOIN y ON y.case_id = s.id GROUP BY y.val
         UNION ALL SELECT {ALL}, NULL, NULL, COUNT(*) FROM s
-    """  # noqa: S608 (only table and column names from the models are interpolated)
+    """  # noqa: S608
+    return sql, [*rows.params, *cols.params]
+
+
+def _sqlite_sql(ids_sql: str, rows: Source, cols: Source) -> tuple[str, list]:
+    """Ids read once; every join an index look-up from a case id.
+
+    SQLite joins by nested loops. Joined to a materialised CTE without an index it
+    scans the whole CTE for every case (hours at 100,000 cases), so the statement
+    only ever joins link tables, through their (case, term) indexes, onto the
+    materialised ids or row pairs (SQLite materialises a CTE read more than once).
+    """
+    row_joins, row_value = rows.join("s.id", "rx")
+    cell_joins, col_value = cols.join("r.case_id", "cx")
+    total_joins, total_value = cols.join("s.id", "tx")
+    distinct = "DISTINCT " if rows.may_repeat else ""
+    sql = f"""
+        WITH s(id) AS ({ids_sql}),
+        r AS (SELECT {distinct}s.id AS case_id, {row_value} AS val FROM s {row_joins})
+        SELECT {CELL}, r.val, {col_value}, COUNT(*) FROM r {cell_joins}
+            GROUP BY r.val, {col_value}
+        UNION ALL SELECT {ROW}, val, NULL, COUNT(*) FROM r GROUP BY val
+        UNION ALL SELECT {COL}, NULL, {total_value}, COUNT(*) FROM s {total_joins}
+            GROUP BY {total_value}
+        UNION ALL SELECT {ALL}, NULL, NULL, COUNT(*) FROM s
+    """  # noqa: S608
+    return sql, [*rows.params, *cols.params, *cols.params]
+
+
+def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
+    """Count ``case_ids`` (a ``values("pk")`` queryset) by two dimensions. One query.
+
+    ``rows_of`` and ``cols_of`` take the connection and return a :class:`Source`;
+    only rows may repeat a value for one case (columns are link tables or one
+    outcome per case). On PostgreSQL a second query reads the data stamp, and a
+    cached result saves the counting one.
+    """
+    connection = connections[case_ids.db]
+    rows, cols = rows_of(connection), cols_of(connection)
+    if cols.may_repeat:
+        raise ValueError("Column sources must give each case a value at most once.")
+    ids_sql, ids_params = case_ids.query.sql_with_params()
+    build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
+    sql, params = build(ids_sql, rows, cols)
+    params = (*ids_params, *params)
+    # On PostgreSQL the result is cached under the facets' data stamp, which every
+    # write to a table read here changes on commit: never stale, one PK look-up.
+    stamp = facet_cache.data_stamp(connection)
+    key = None
+    if stamp is not None:
+        digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+        key = f"crosstab:{stamp}:{digest}"
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    result = _run(connection, sql, params)
+    if key is not None:
+        cache.set(key, result, facet_cache.timeout())
+    return result
+
+
+def _run(connection, sql: str, params: tuple) -> Crosstab:
     result = Crosstab({}, {}, {}, 0)
     with connection.cursor() as cursor:
-        cursor.execute(sql, (*ids_params, *rows.params, *cols.params))
+        cursor.execute(sql, params)
         for kind, row_value, col_value, n in cursor.fetchall():
             if kind == CELL:
                 result.cells[row_value, col_value] = n

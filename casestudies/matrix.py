@@ -20,13 +20,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import partial
 
-from django.db.models import Count, QuerySet
 from django.http import QueryDict
 
 from .crosstab import crosstab, link_source, outcome_source
 from .errors import BadParameter
 from .models import (
-    Case,
     Country,
     Level,
     OutcomeDimension,
@@ -204,22 +202,6 @@ def _outcome_dimension(params: QueryDict, dimensions: list[OutcomeDimension]):
         f"'{slug:.40}' is not an outcome dimension.",
         [d.slug for d in dimensions],
     )
-
-
-def _counts(queryset: QuerySet, *paths: str) -> dict[tuple, int]:
-    """One GROUP BY query: distinct cases per combination of values (None = lacks it)."""
-    rows = queryset.values(*paths).annotate(n=Count("pk", distinct=True)).order_by()
-    return {tuple(row[p] for p in paths): row["n"] for row in rows}
-
-
-def count_by(case_ids: QuerySet, path: str) -> dict[object, int]:
-    """Distinct published cases per value of ``path`` among ``case_ids``: one query.
-
-    The country page uses it for its profile bars; ``None`` counts the cases
-    without any value.
-    """
-    counts = _counts(Case.objects.filter(pk__in=case_ids), path)
-    return {key[0]: n for key, n in counts.items()}
 
 
 def _source(axis: Axis, dimension: OutcomeDimension | None):

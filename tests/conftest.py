@@ -1,9 +1,18 @@
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 
 from casestudies.roles import curators_group_sync
 
 from . import factories
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Each test starts with an empty cache (pages cache counts between requests)."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-# N+1 guard: the case table's prefetches plus 2 totals and 3 queries per profile
-# dimension, whatever the number of cases or terms.
-COUNTRY_MAX_QUERIES = 26
+# N+1 guard: the case table's prefetches plus two queries per profile dimension
+# (counts, terms), whatever the number of cases or terms.
+COUNTRY_MAX_QUERIES = 22
 
 
 @pytest.fixture

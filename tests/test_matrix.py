@@ -5,6 +5,7 @@ import io
 from collections import Counter
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -25,9 +26,16 @@ from .factories import (
 
 pytestmark = pytest.mark.django_db
 
-# The matrix's own queries (outcome dimensions, cells, two kinds of totals, grand
-# total, row and column labels) plus the session-free page render: an N+1 guard.
-MATRIX_MAX_QUERIES = 10
+# N+1 guard: outcome dimensions, the counts (one statement for cells and totals),
+# row labels, column labels, and on PostgreSQL the data stamp the cache keys on.
+MATRIX_MAX_QUERIES = 5
+
+
+@pytest.fixture(autouse=True)
+def uncached(settings):
+    """Count every time: a test's rolled-back writes can bring the data stamp back to
+    a value an earlier test cached under. ``test_counts_are_cached_...`` turns it on."""
+    settings.FACET_CACHE_SECONDS = 0
 
 
 @pytest.fixture
@@ -232,6 +240,13 @@ def test_a_filter_on_the_row_dimension_leaves_other_rows_unlinked(client, atlas)
     assert by_code["SE"].total.query is not None
 
 
+def test_page_offers_the_csv_and_the_filtered_cases_downloads(client, atlas):
+    html = client.get("/matrix/?rows=world_region&policy_field=childcare").content.decode()
+    assert 'href="/matrix.csv?rows=world_region&amp;policy_field=childcare"' in html
+    assert "Download this matrix as CSV" in html
+    assert 'href="/cases.csv?policy_field=childcare"' in html  # the cases behind it
+
+
 def test_csv_holds_the_same_numbers_as_the_table(client, atlas):
     query = "rows=welfare_tradition&cols=participation_form"
     matrix = client.get(f"/matrix/?{query}").context["matrix"]
@@ -316,3 +331,17 @@ def test_query_count_is_pinned_and_constant_as_data_grows(
         )
         OutcomeFactory(case__countries=[country], dimension=OutcomeDimensionFactory(slug=f"d{n}"))
     assert _queries(client, url) == before
+
+
+@pytest.mark.postgres
+def test_counts_are_cached_under_the_data_stamp_and_never_stale(client, atlas, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("the data stamp (and so the cache) exists on PostgreSQL only")
+    settings.FACET_CACHE_SECONDS = 600
+    cache.clear()
+    first = _queries(client, "/matrix/")
+    assert _queries(client, "/matrix/") == first - 1  # the counting statement is saved
+    CaseFactory(countries=[CountryFactory(code="NO", name="Norway")])
+    fresh = client.get("/matrix/").context["matrix"]
+    assert fresh.grand_total.count == len(atlas) + 1
+    assert "NO" in {line.header.code for line in fresh.lines}

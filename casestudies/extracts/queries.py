@@ -1,15 +1,12 @@
 """Which rows an extract holds: exactly the case list's query, every page, in its order."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
-from django.db.models import Prefetch
 from django.http import QueryDict
 
 from ..errors import BadParameter
-from ..models import Country, Outcome
 from ..selectors import published_cases_for_query
-from .columns import related
-from .writers import iter_chunked
+from .records import CaseRecord, iter_records
 
 # Parameters of the extract itself, not of the case list: they never reach the selector.
 EXTRACT_PARAMS = ("bom", "page")
@@ -31,37 +28,24 @@ def wants_bom(params: QueryDict) -> bool:
 
 
 def cases_for_extract(params: QueryDict):
-    """The published cases of the query with everything a row needs pre-loaded.
+    """The published cases of the query, in the list's order.
 
-    Raises BadParameter for a bad query; runs no query itself.
+    Raises BadParameter for a bad query; returns a lazy queryset.
     """
-    return published_cases_for_query(list_query(params)).with_related()
-
-
-def cases_for_outcomes(params: QueryDict):
-    """The same cases with only what the long outcomes extract needs."""
-    return published_cases_for_query(list_query(params)).prefetch_related(
-        Prefetch("countries", queryset=Country.objects.only("code", "name")),
-        Prefetch(
-            "outcomes",
-            queryset=Outcome.objects.select_related("dimension", "direction").order_by(
-                "dimension__order", "dimension__label"
-            ),
-        ),
-    )
+    return published_cases_for_query(list_query(params))
 
 
 _END = object()
 
 
-def primed(queryset) -> Iterator:
-    """Iterate the queryset in chunks, running the first chunk's queries now.
+def primed(queryset, *, full: bool = True) -> Iterator[CaseRecord]:
+    """Records of the queryset in chunks, running the first chunk's queries now.
 
     A view calls this before it returns its streaming response, so a query that
     fails does so as an ordinary error (a 400 or 500 page), never as a CSV that
     stops half-way but looks complete.
     """
-    rows = iter_chunked(queryset)
+    rows = iter_records(queryset, full=full)
     first = next(rows, _END)
 
     def generate():
@@ -73,7 +57,7 @@ def primed(queryset) -> Iterator:
     return generate()
 
 
-def outcome_pairs(cases) -> Iterator[tuple]:
-    for case in cases:
-        for outcome in related(case, "outcomes"):
-            yield (case, outcome)
+def outcome_pairs(records: Iterable[CaseRecord]) -> Iterator[tuple]:
+    for record in records:
+        for outcome in record.outcomes:
+            yield (record, outcome)

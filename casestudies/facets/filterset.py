@@ -43,6 +43,9 @@ def clean_params(params: QueryDict) -> QueryDict:
             value = raw.strip()
             if key == "country":
                 value = value.upper()
+            if "\x00" in value or (key == "chapter" and value and not _is_chapter_number(value)):
+                # Caught before any look-up: the database would choke on these.
+                raise BadParameter(key, f"unknown value {value[:40]!r}.", _allowed(key))
             if value and value not in values:
                 values.append(value)
         if len(values) > MAX_VALUES:
@@ -51,6 +54,8 @@ def clean_params(params: QueryDict) -> QueryDict:
             cleaned.setlist(key, values)
     for key in SINGLE_PARAMS:
         value = (params.getlist(key) or [""])[-1].strip()
+        if "\x00" in value:
+            raise BadParameter(key, "contains a null character.")
         if value:
             cleaned[key] = value
     return cleaned
@@ -201,17 +206,27 @@ def _bad_parameter(filter_, name: str, error: forms.ValidationError) -> BadParam
     value = params.get("value", params.get("pk"))
     if name in ("year_from", "year_to"):
         return BadParameter(name, f"must be a whole year from {MIN_YEAR} to {MAX_YEAR}.")
-    if name == "q":
+    if name == "q" and error.code == "max_length":
         return BadParameter(name, f"a search may be at most {MAX_QUERY_LENGTH} characters long.")
     if name == "sort":
         return BadParameter(name, f"unknown sort '{value}'.", list(SORTS))
     if name == "outcome":
         return BadParameter(name, f"unknown outcome '{value}'.", _outcome_values())
     if isinstance(filter_, TermFilter):
-        facet = filter_.facet
-        allowed = [str(v) for v in facet.model.objects.values_list(facet.key_field, flat=True)]
-        return BadParameter(name, f"unknown value '{value}'.", allowed)
+        return BadParameter(name, f"unknown value '{value}'.", _allowed(name))
     return BadParameter(name, " ".join(error.messages))
+
+
+def _is_chapter_number(value: str) -> bool:
+    return value.isascii() and value.isdigit() and len(value) <= 5
+
+
+def _allowed(param: str) -> list[str]:
+    """The values a facet accepts (one query; only on the error path)."""
+    if param == "outcome":
+        return _outcome_values()
+    facet = next(f for f in TERM_FACETS if f.param == param)
+    return [str(v) for v in facet.model.objects.values_list(facet.key_field, flat=True)]
 
 
 def _outcome_values() -> list[str]:

@@ -19,7 +19,6 @@ from . import cache as facet_cache
 from .definitions import OUTCOME_FACET, TERM_FACETS
 from .filterset import SORTS, CaseFilterSet, clean_params
 
-
 OPEN_BY_DEFAULT = {"country", "policy_field", "participation_form", "outcome"}
 
 

@@ -14,7 +14,6 @@ from django.core.validators import validate_slug
 from ..extracts.columns import (
     CODES,
     TEXTS,
-    case_sources_in_order,
     split_values,
 )
 from ..extracts.csv_safe import restore
@@ -95,7 +94,7 @@ def case_state(case: Case) -> tuple:
             (o.dimension_id, (o.direction_id, o.finding, o.pages)) for o in case.outcomes.all()
         ),
         frozenset(
-            (cs.source_id, cs.confidence, cs.locator, cs.note) for cs in case_sources_in_order(case)
+            (cs.source_id, cs.confidence, cs.locator, cs.note) for cs in case.case_sources.all()
         ),
     )
 

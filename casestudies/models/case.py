@@ -196,6 +196,8 @@ class Case(models.Model):
             # The public list filters on status and sorts by title / recency.
             models.Index(fields=["status", "title"], name="case_status_title_idx"),
             models.Index(fields=["status", "-updated_at"], name="case_status_updated_idx"),
+            # The home page keys its cached counts on the latest change to any case.
+            models.Index(fields=["-updated_at"], name="case_updated_idx"),
             models.Index(fields=["status", "start_year"], name="case_status_start_idx"),
             # The matrix and the facet counts read the ids of published cases as a
             # subquery: with the id in the index that is an index-only scan, not a

@@ -12,15 +12,9 @@ from django.utils import timezone
 
 from ..extracts.bundle import stream_bundle
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
-from ..extracts.queries import (
-    cases_for_extract,
-    cases_for_outcomes,
-    list_query,
-    outcome_pairs,
-    primed,
-    wants_bom,
-)
-from ..extracts.writers import iter_chunked, stream_csv, stream_json
+from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
+from ..extracts.records import iter_records
+from ..extracts.writers import stream_csv, stream_json
 from ..models import Case
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -63,7 +57,7 @@ def cases_csv(request):
 def outcomes_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
-    rows = outcome_pairs(primed(cases_for_outcomes(request.GET)))
+    rows = outcome_pairs(primed(cases_for_extract(request.GET), full=False))
     content = stream_csv(rows, OUTCOME_COLUMNS, ctx, bom=bom)
     return _download(content, CSV_TYPE, _filename("outcomes", "csv"))
 
@@ -77,7 +71,7 @@ def cases_json(request):
 
 def outcomes_json(request):
     ctx = _context(request)
-    rows = outcome_pairs(primed(cases_for_outcomes(request.GET)))
+    rows = outcome_pairs(primed(cases_for_extract(request.GET), full=False))
     content = stream_json(rows, OUTCOME_COLUMNS, ctx, key="outcomes", meta=_meta(request))
     return _download(content, JSON_TYPE, _filename("outcomes", "json"))
 
@@ -86,12 +80,12 @@ def extract_zip(request):
     ctx = _context(request)
     cases = primed(cases_for_extract(request.GET))
     # Validated now (it raises BadParameter like the cases query), run after cases.csv.
-    outcomes_queryset = cases_for_outcomes(request.GET)
+    outcomes_queryset = cases_for_extract(request.GET)
     query = list_query(request.GET).urlencode()
     list_url = request.build_absolute_uri(reverse("casestudies:case_list"))
     content = stream_bundle(
         cases=cases,
-        outcome_rows_of=lambda: outcome_pairs(iter_chunked(outcomes_queryset)),
+        outcome_rows_of=lambda: outcome_pairs(iter_records(outcomes_queryset, full=False)),
         case_columns=case_columns(ctx.dimensions),
         ctx=ctx,
         query=query,
@@ -102,7 +96,9 @@ def extract_zip(request):
 
 
 def _one_case(slug: str):
-    return get_object_or_404(Case.objects.published().with_related(), slug=slug)
+    """The published case's record, or 404."""
+    case = get_object_or_404(Case.objects.published().only("pk", "slug"), slug=slug)
+    return next(iter_records(Case.objects.filter(pk=case.pk)))
 
 
 def case_csv(request, slug):

@@ -1,27 +1,60 @@
-from django.db.models import Count, Q
+from django.core.cache import cache
+from django.db.models import Count
 from django.shortcuts import render
 
 from ..models import Case, Chapter, Country, ParticipationForm, PolicyField
 
-PUBLISHED = Q(cases__status="published")
+# Entry points shown on the home page: (context name, Case many-to-many field, term model).
+ENTRY_POINTS = [
+    ("countries", "countries", Country),
+    ("policy_fields", "policy_fields", PolicyField),
+    ("participation_forms", "participation_forms", ParticipationForm),
+]
 
 
-def _with_published_counts(queryset):
-    return (
-        queryset.annotate(case_count=Count("cases", filter=PUBLISHED, distinct=True))
-        .filter(case_count__gt=0)
-        .order_by("-case_count", "pk")
+def published_counts_by_term(field_name: str, model) -> list:
+    """Terms of ``model`` used by published cases, each with ``case_count``, most used first.
+
+    Counts rows of the through table (one per case and term, so no DISTINCT is
+    needed) and then loads just the terms that occur: two queries, whatever the
+    number of cases.
+    """
+    through = getattr(Case, field_name).through
+    term_column = f"{model._meta.model_name}_id"
+    counts = dict(
+        through.objects.filter(case__status="published")
+        .values_list(term_column)
+        .annotate(n=Count("*"))
+        .order_by()
     )
+    terms = list(model.objects.filter(pk__in=counts))
+    for term in terms:
+        term.case_count = counts[term.pk]
+    terms.sort(key=lambda t: (-t.case_count, str(t)))
+    return terms
+
+
+# The counts aggregate every published case (hundreds of ms at 100,000 cases), yet
+# change only when a case does: cache them under the time of the latest change,
+# and for a few minutes at most so that a deletion shows up too.
+HOME_COUNTS_TTL = 300
+
+
+def home_counts() -> dict:
+    latest = Case.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    key = f"home-counts:{latest.isoformat() if latest else 'empty'}"
+    counts = cache.get(key)
+    if counts is None:
+        counts = {
+            "case_count": Case.objects.published().count(),
+            "chapter_count": Chapter.objects.count(),
+        }
+        for name, field_name, model in ENTRY_POINTS:
+            counts[name] = published_counts_by_term(field_name, model)
+        counts["country_count"] = len(counts["countries"])
+        cache.set(key, counts, HOME_COUNTS_TTL)
+    return counts
 
 
 def home(request):
-    published = Case.objects.published()
-    context = {
-        "case_count": published.count(),
-        "country_count": Country.objects.filter(cases__in=published).distinct().count(),
-        "chapter_count": Chapter.objects.count(),
-        "countries": _with_published_counts(Country.objects.all()),
-        "policy_fields": _with_published_counts(PolicyField.objects.all()),
-        "participation_forms": _with_published_counts(ParticipationForm.objects.all()),
-    }
-    return render(request, "casestudies/home.html", context)
+    return render(request, "casestudies/home.html", home_counts())

@@ -5,8 +5,6 @@ import io
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.template import TemplateDoesNotExist
-from django.template.loader import select_template
 
 from ..matrix import COL_AXES, HEAT_STEPS, ROW_AXES, Matrix, build_matrix, matrix_filters
 
@@ -19,15 +17,6 @@ def spreadsheet_safe(value):
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         return "'" + value
     return value
-
-
-def _has_template(name: str) -> bool:
-    # The extracts' download links are an optional include: shown once they exist.
-    try:
-        select_template([name])
-    except TemplateDoesNotExist:
-        return False
-    return True
 
 
 def heat_legend(largest: int) -> list[tuple[int, int, int]]:
@@ -52,7 +41,6 @@ def matrix(request):
         # Hidden inputs keep the list's filters when the form changes the shape.
         "hidden_filters": [(k, v) for k, values in filters.lists() for v in values],
         "has_filters": bool(filters),
-        "has_download_links": _has_template("includes/download_links.html"),
     }
     return render(request, "casestudies/matrix.html", context)
 

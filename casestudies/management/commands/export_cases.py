@@ -20,8 +20,9 @@ from casestudies.extracts.columns import (
     case_columns,
     outcome_dimensions,
 )
-from casestudies.extracts.queries import cases_for_extract, cases_for_outcomes, outcome_pairs
-from casestudies.extracts.writers import iter_chunked, stream_csv, stream_json
+from casestudies.extracts.queries import cases_for_extract, outcome_pairs
+from casestudies.extracts.records import iter_records
+from casestudies.extracts.writers import stream_csv, stream_json
 from casestudies.models import Case
 
 FORMATS = ["csv", "outcomes-csv", "json", "outcomes-json", "zip"]
@@ -67,26 +68,26 @@ class Command(BaseCommand):
         if include_unpublished:
             if format != "csv" or params:
                 raise CommandError("--include-unpublished takes no query and only --format csv.")
-            cases = Case.objects.with_related().order_by("title", "pk")
-            return stream_csv(iter_chunked(cases), columns, ctx, bom=bom)
+            cases = Case.objects.order_by("title", "pk")
+            return stream_csv(iter_records(cases), columns, ctx, bom=bom)
         if format == "csv":
-            return stream_csv(iter_chunked(cases_for_extract(params)), columns, ctx, bom=bom)
+            return stream_csv(iter_records(cases_for_extract(params)), columns, ctx, bom=bom)
         if format == "outcomes-csv":
-            rows = outcome_pairs(iter_chunked(cases_for_outcomes(params)))
+            rows = outcome_pairs(iter_records(cases_for_extract(params), full=False))
             return stream_csv(rows, OUTCOME_COLUMNS, ctx, bom=bom)
         meta = {"query": params.urlencode(), "generated_at": f"{timezone.now():%Y-%m-%dT%H:%M:%SZ}"}
         if format == "json":
             return stream_json(
-                iter_chunked(cases_for_extract(params)), columns, ctx, key="cases", meta=meta
+                iter_records(cases_for_extract(params)), columns, ctx, key="cases", meta=meta
             )
         if format == "outcomes-json":
-            rows = outcome_pairs(iter_chunked(cases_for_outcomes(params)))
+            rows = outcome_pairs(iter_records(cases_for_extract(params), full=False))
             return stream_json(rows, OUTCOME_COLUMNS, ctx, key="outcomes", meta=meta)
-        outcomes = cases_for_outcomes(params)
+        outcomes = cases_for_extract(params)
         query = params.urlencode()
         return stream_bundle(
-            cases=iter_chunked(cases_for_extract(params)),
-            outcome_rows_of=lambda: outcome_pairs(iter_chunked(outcomes)),
+            cases=iter_records(cases_for_extract(params)),
+            outcome_rows_of=lambda: outcome_pairs(iter_records(outcomes, full=False)),
             case_columns=columns,
             ctx=ctx,
             query=query,
