@@ -61,6 +61,13 @@ bench: install
 	$(BIN)/python bench/facets.py --setup 10000 sqlite:////tmp/atlas_bench_10k.sqlite3 $(BENCH_PG)/atlas_bench_10k
 	$(BIN)/python bench/facets.py --setup 100000 sqlite:////tmp/atlas_bench_100k.sqlite3 $(BENCH_PG)/atlas_bench_100k
 
+## Matrix benchmark (bench/matrix.py) on the databases `make bench` fills, uncached and
+## then cached on PostgreSQL; prints the rows of docs/perf/matrix.md.
+.PHONY: bench-matrix
+bench-matrix: install
+	$(BIN)/python bench/matrix.py $(BENCH_PG)/atlas_bench_10k $(BENCH_PG)/atlas_bench_100k sqlite:////tmp/atlas_bench_10k.sqlite3 sqlite:////tmp/atlas_bench_100k.sqlite3
+	$(BIN)/python bench/matrix.py --cache-seconds 600 $(BENCH_PG)/atlas_bench_100k
+
 ## Production checks of .ci/extra: check --deploy, pip-audit, compose file, gunicorn smoke
 ## test on a throw-away PostgreSQL database next to PG_URL's.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/atlas_ops

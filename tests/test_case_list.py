@@ -113,6 +113,9 @@ def test_pagination_keeps_filters(client):
         ("year_from=2001&year_to=2000", "year_from"),
         ("sort=random", "sort"),
         ("page=two", "page"),
+        ("chapter=" + "9" * 400, "chapter"),  # would overflow a database integer
+        ("country=S%00E", "country"),  # PostgreSQL refuses NUL characters
+        ("q=a%00b", "q"),
     ],
 )
 def test_bad_parameters_are_400_in_the_layout(client, small_atlas, query, param):
@@ -120,6 +123,12 @@ def test_bad_parameters_are_400_in_the_layout(client, small_atlas, query, param)
     assert response.status_code == 400
     assert f"<code>{param}</code>" in page
     assert 'class="site-header"' in page  # the page keeps its layout
+
+
+def test_search_without_words_is_an_empty_list_not_an_error(client, small_atlas):
+    response, page = html(client, "q=!!!")
+    assert response.status_code == 200
+    assert "0 cases match" in page
 
 
 def test_unknown_sort_lists_the_allowed_values(client, small_atlas):

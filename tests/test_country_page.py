@@ -7,6 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from casestudies.models import CaseStatus
+from casestudies.views.countries import COUNTRY_PAGE_CASES
 
 from .factories import (
     CaseFactory,
@@ -21,6 +22,13 @@ pytestmark = pytest.mark.django_db
 # N+1 guard: the case table's prefetches plus two queries per profile dimension
 # (counts, terms), whatever the number of cases or terms.
 COUNTRY_MAX_QUERIES = 22
+
+
+@pytest.fixture(autouse=True)
+def uncached(settings):
+    # Count every time (PostgreSQL caches the profile counts under the data stamp,
+    # which rolled-back tests can bring back to a value cached with other data).
+    settings.FACET_CACHE_SECONDS = 0
 
 
 @pytest.fixture
@@ -115,3 +123,13 @@ def test_query_count_is_pinned_and_constant(client, sweden, django_assert_max_nu
     with CaptureQueriesContext(connection) as after:
         client.get("/countries/se/")
     assert len(after) == len(before)
+
+
+def test_a_country_with_many_cases_shows_the_first_and_links_to_all(client, sweden):
+    for _ in range(COUNTRY_PAGE_CASES):
+        CaseFactory(countries=[sweden])
+    response = client.get("/countries/se/")
+    total = COUNTRY_PAGE_CASES + 2
+    assert len(response.context["cases"]) == COUNTRY_PAGE_CASES
+    assert response.context["here_total"] == total
+    assert f"All {total} cases in the case list" in response.content.decode()

@@ -8,6 +8,7 @@ from ..crosstab import crosstab, link_source
 from ..matrix import COL_AXES
 from ..models import Case, Country
 
+COUNTRY_PAGE_CASES = 25
 # The dimensions whose mix a country page sets beside the whole atlas's.
 PROFILE_AXES = ("participation_form", "provider_type", "policy_field")
 
@@ -86,8 +87,14 @@ def country_detail(request, code):
     country = get_object_or_404(
         Country.objects.select_related("world_region", "welfare_tradition"), code=code.upper()
     )
-    cases = Case.objects.published().with_related().filter(countries=country).order_by("title")
     here_total, atlas_total, profile = country_profile(country)
+    # The first cases by title; the rest are one link away in the paginated list.
+    cases = (
+        Case.objects.published()
+        .with_related()
+        .filter(countries=country)
+        .order_by("title", "pk")[:COUNTRY_PAGE_CASES]
+    )
     context = {
         "country": country,
         "cases": cases,

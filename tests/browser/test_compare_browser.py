@@ -76,19 +76,18 @@ def test_matrix_form_cell_and_compare(page, data):
     page.wait_for_url(re.compile(r"/cases/\?.*welfare_tradition=nordic"))
     assert _count(page.locator(".result-count").first.inner_text()) == expected
 
-    # Compare two cases: through the list's checkboxes when the list offers them.
-    page.goto("/cases/")
+    # Compare two cases through the list's checkboxes and its Compare button.
+    page.goto("/cases/?sort=title")
     boxes = page.locator("input[type=checkbox][name=cases]")
-    if boxes.count() >= 2:
-        boxes.nth(0).check()
-        boxes.nth(1).check()
-        page.get_by_role("button", name=re.compile("Compare")).click()
-    else:
-        # The list's compare checkboxes are not there yet: open the selection directly.
-        page.goto("/compare/?cases=swedish-coops,belgian-coops")
+    picked = [boxes.nth(0).get_attribute("value"), boxes.nth(1).get_attribute("value")]
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    page.get_by_role("button", name=re.compile("Compare")).first.click()
     page.wait_for_url(re.compile(r"/compare/\?"))
     table = page.locator("table.compare")
     assert table.is_visible()
     assert table.locator("thead th a").count() == 2
+    for slug in picked:
+        assert table.locator(f'thead a[href="/cases/{slug}/"]').count() == 1
     differing = table.locator("tr.differs th").all_inner_texts()
     assert any(text.startswith("Countries") and "≠ differs" in text for text in differing)
