@@ -2,21 +2,29 @@
 
 Disjunctive counts: next to each value, how many cases the list would hold if
 that value were ticked too, given every *other* active filter. Each facet's
-counts therefore start from the cases all filters but its own select, one query
-per facet, so the alternatives within a facet stay visible.
+counts therefore start from the cases all filters but its own select, so the
+alternatives within a facet stay visible.
+
+All counts (every facet and the result count) come from one query: the cases
+every filter selects are a common table expression evaluated once and shared
+by the facets without a ticked value; a facet with ticked values counts over
+its own base (every filter but its own). Where a facet's base is simply every
+published case, its counts read the link table alone (``CountBase``).
 """
 
 import hashlib
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
 from ..models import Case, Country
 from . import cache as facet_cache
-from .definitions import OUTCOME_FACET, TERM_FACETS
+from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
 OPEN_BY_DEFAULT = {"country", "policy_field", "participation_form", "outcome"}
@@ -65,6 +73,9 @@ class CaseQuery:
 
     def __init__(self, params: QueryDict, queryset: QuerySet | None = None):
         self.params = clean_params(params)
+        # Counts may take every published case straight from the link tables
+        # only when the base is exactly that (CountBase(None)).
+        self._published_base = queryset is None
         base = queryset if queryset is not None else Case.objects.published()
         self.filterset = CaseFilterSet(self.params, queryset=base).validated()
         self.data = self.filterset.form.cleaned_data
@@ -134,58 +145,105 @@ class CaseQuery:
         return f"atlas:facets:{self.stamp}:{kind}:{digest}"
 
     def count(self) -> int:
-        """How many cases the query selects (one query, none when cached)."""
-        if self.stamp is None:
-            return self.filtered.count()
-        key = self._key("count")
-        cached = facet_cache.get_many([key]).get(key)
-        if cached is None:
-            cached = self.filtered.count()
-            facet_cache.set_many({key: cached})
-        return cached
+        """How many cases the query selects (from the counting query, or the cache)."""
+        return self._counts[0]
 
     def facet_panels(self) -> list[FacetPanel]:
-        """Every facet with its disjunctive counts: one query per facet not cached."""
-        keys = {}
-        if self.stamp is not None:
-            params = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
-            keys = {param: self._key(param, exclude=param) for param in params}
-        cached = facet_cache.get_many(list(keys.values())) if keys else {}
-        fresh = {}
+        """Every facet with its disjunctive counts (from the counting query, or the cache)."""
+        rows_by_param = self._counts[1]
         panels = []
         for facet in TERM_FACETS:
-            rows = cached.get(keys.get(facet.param))
-            if rows is None:
-                base = self.filterset.queryset_without(facet.param).values("pk")
-                rows = [
-                    (facet.key(t), facet.term_label(t), t.n) for t in facet.terms_with_counts(base)
-                ]
-                fresh[keys.get(facet.param)] = rows
             selected = set(self.params.getlist(facet.param))
             panel = FacetPanel(facet.param, facet.label)
-            for key, label, n in rows:
+            for key, label, n in rows_by_param[facet.param]:
                 value = FacetValue(key, label, n, key in selected, f"f-{facet.param}-{key}")
                 (panel.values if n or value.selected else panel.empty).append(value)
             panels.append(panel)
-        rows = cached.get(keys.get(OUTCOME_FACET.param))
-        if rows is None:
-            rows = self._outcome_rows()
-            fresh[keys.get(OUTCOME_FACET.param)] = rows
-        panels.append(self._outcome_panel(rows))
-        if keys:
-            facet_cache.set_many(fresh)
+        panels.append(self._outcome_panel(rows_by_param[OUTCOME_FACET.param]))
         return panels
 
-    def _outcome_rows(self) -> list[tuple[str, str, int]]:
-        base = self.filterset.queryset_without("outcome").values("pk")
-        return [
-            (
-                f"{row['dimension__slug']}:{row['direction__slug']}",
-                f"{row['dimension__label']}: {row['direction__label'].lower()}",
-                row["n"],
-            )
-            for row in OUTCOME_FACET.pairs_with_counts(base)
-        ]
+    @cached_property
+    def _counts(self) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
+        """(result count, {facet: [(key, label, n), ...]}): what the cache lacks, one query."""
+        params = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
+        keys = {}
+        if self.stamp is not None:
+            keys = {param: self._key(param, exclude=param) for param in params}
+            keys["count"] = self._key("count")
+        cached = facet_cache.get_many(list(keys.values())) if keys else {}
+        found = {name: cached[key] for name, key in keys.items() if key in cached}
+        missing = [param for param in params if param not in found]
+        if missing or "count" not in found:
+            fresh = self._count_rows(missing)
+            if keys:
+                facet_cache.set_many({keys[name]: value for name, value in fresh.items()})
+            found.update(fresh)
+        return found["count"], {param: found[param] for param in params}
+
+    def _active(self) -> set[str]:
+        """The filters in force (sorting is not one)."""
+        return {name for name, value in self.data.items() if name != "sort" and value}
+
+    def _count_rows(self, params: list[str]) -> dict:
+        """The counts of the facets ``params`` and the result count ("count"): one query.
+
+        The base every filter selects is a CTE (``MATERIALIZED`` on PostgreSQL,
+        which would otherwise inline it into each facet's branch); each facet
+        with ticked values gets a CTE of its own base, inlined where used once.
+        """
+        facets = {f.param: f for f in TERM_FACETS}
+        facets[OUTCOME_FACET.param] = OUTCOME_FACET
+        active = self._active()
+        ctes, cte_params = [], []
+
+        def base_for(qs, name: str, materialized: bool = False) -> CountBase:
+            try:
+                sql, sql_params = qs.order_by().values("pk", "chapter_id").query.sql_with_params()
+            except EmptyResultSet:  # a search of punctuation only: no case
+                sql, sql_params = "SELECT id, chapter_id FROM casestudies_case WHERE 1 = 0", ()
+            hint = "MATERIALIZED " if materialized and connection.vendor == "postgresql" else ""
+            ctes.append(f"{name}(id, chapter_id) AS {hint}({sql})")
+            cte_params.extend(sql_params)
+            return CountBase(name)
+
+        if self._published_base and not active:
+            shared = CountBase(None)
+        else:
+            shared = base_for(self.filtered, "base_all", materialized=True)
+        own = [p for p in params if p in active and not (self._published_base and active == {p})]
+        searched = None
+        if "q" in active and own:
+            # The search's matches, found once for every facet's own base.
+            others = [name for name in self.data if name != "q"]
+            base_for(self.filterset.queryset_without(*others), "base_q", materialized=True)
+            searched = RawSQL("SELECT id FROM base_q", ())
+        branches = [shared.total_sql()]
+        for index, param in enumerate(params):
+            if param not in active:
+                base = shared
+            elif param not in own:
+                base = CountBase(None)
+            elif searched is not None:
+                qs = self.filterset.queryset_without(param, "q").filter(pk__in=searched)
+                base = base_for(qs, f"base_{index}")
+            else:
+                base = base_for(self.filterset.queryset_without(param), f"base_{index}")
+            branches.append(facets[param].panel_sql(base, index))
+        sql = " UNION ALL ".join(branches)
+        if ctes:
+            sql = "WITH " + ", ".join(ctes) + " " + sql
+        with connection.cursor() as cursor:
+            cursor.execute(sql, cte_params)
+            rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[4]))
+        result = {param: [] for param in params}
+        for index, key, label, extra, _, n in rows:
+            if index < 0:
+                result["count"] = n
+            elif params[index] == OUTCOME_FACET.param:
+                result[params[index]].append((key, f"{label}: {extra.lower()}", n))
+            else:
+                result[params[index]].append((key, label, n))
+        return result
 
     def _outcome_panel(self, rows) -> FacetPanel:
         selected = {v["key"]: v for v in self.data.get("outcome") or []}

@@ -1,6 +1,6 @@
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import connection
-from django.http import Http404
+from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
 from ..citations import chapter_apa, chapter_bibtex
@@ -43,16 +43,42 @@ def case_list(request):
         page = paginator.page(number)
     except EmptyPage as exc:
         raise Http404(f"There is no page {number} of these results.") from exc
+    chips = query.chips()
     context = {
         "query": query,
         "page": page,
         "cases": page.object_list,
         "panels": query.facet_panels(),
-        "chips": query.chips(),
+        "chips": chips,
+        "filter_count": sum(1 for chip in chips if chip.name != "Search"),
+        "removals": _removals(query, chips) if not paginator.count else [],
         "sort_choices": query.sort_choices,
         "search_mode": "ranked full-text" if uses_fts(connection) else "substring",
     }
     return render(request, "casestudies/case_list.html", context)
+
+
+def _removals(query, chips) -> list[dict]:
+    """For an empty list: each active filter with how many cases removing it would give.
+
+    Runs one count query per parameter a chip removes entirely (the search, the
+    period bounds, a facet's only ticked value). Removing one of several ticked
+    values of a facet gives 0 without a query: the list ORs them, so the others
+    matched nothing under the remaining filters either.
+    """
+    counts = {}
+    removals = []
+    for chip in chips:
+        gone = set(query.params) - set(QueryDict(chip.remove_query)) - {"sort"}
+        param = next(iter(gone), None)
+        if param is None:
+            count = 0
+        elif param in counts:
+            count = counts[param]
+        else:
+            count = counts[param] = query.filterset.queryset_without(param).count()
+        removals.append({"chip": chip, "count": count})
+    return removals
 
 
 def case_detail(request, slug):

@@ -1,4 +1,9 @@
-"""At a phone's 360 px no page scrolls sideways; wide tables scroll in their own box."""
+"""At a phone's 360 px no page scrolls sideways, wide tables scroll in their own box, and
+the header and the case list's filters fold into disclosures."""
+
+import re
+
+from playwright.sync_api import expect
 
 PHONE_WIDTH = 360
 
@@ -33,3 +38,45 @@ def test_a_wide_table_scrolls_inside_its_box(phone_page, site_pages):
     # The codebook's four columns do not fit 360 px: the box, not the page, scrolls.
     assert box["scroll"] > box["client"]
     assert phone_page.evaluate("() => document.scrollingElement.scrollWidth") <= PHONE_WIDTH
+
+
+def test_phone_header_folds_search_and_navigation_into_a_menu(phone_page, site_pages):
+    phone_page.goto("/")
+    assert phone_page.locator(".site-header").bounding_box()["height"] < 80
+    nav = phone_page.get_by_role("navigation", name="Main")
+    expect(nav).to_be_hidden()
+    # Keyboard order: skip link, brand, then the menu, which opens with Enter.
+    for expected in ("Skip to content", "Co-production Case Atlas", "Menu"):
+        phone_page.keyboard.press("Tab")
+        focused = phone_page.evaluate("() => document.activeElement.textContent.trim()")
+        assert focused == expected
+    phone_page.keyboard.press("Enter")
+    expect(nav.get_by_role("link", name="Codebook")).to_be_visible()
+    phone_page.keyboard.press("Tab")
+    assert phone_page.evaluate("() => document.activeElement.id") == "header-q"
+
+
+def test_phone_case_list_shows_results_first_with_filters_in_a_panel(phone_page, site_pages):
+    phone_page.goto("/cases/")
+    toggle = phone_page.locator(".facets-toggle")
+    expect(toggle).to_be_visible()
+    expect(phone_page.locator("#f-country-SE")).to_be_hidden()
+    first_row = phone_page.locator("table.results-table tbody tr").first
+    assert first_row.bounding_box()["y"] < 740  # the first result is on the first screen
+
+    toggle.click()
+    phone_page.locator("#f-country-SE").check()  # facets.js submits the form on change
+    phone_page.wait_for_url(re.compile(r"country=SE"))
+    # Back from the reload: the panel is still open, says one filter is active,
+    # and the ticked box keeps the focus.
+    expect(phone_page.locator("#f-country-SE")).to_be_visible()
+    expect(toggle).to_contain_text("1 active")
+    assert phone_page.evaluate("() => document.activeElement.id") == "f-country-SE"
+
+
+def test_desktop_shows_the_filters_and_navigation_without_disclosures(page, site_pages):
+    page.goto("/cases/")
+    expect(page.locator(".facets-toggle")).to_be_hidden()
+    expect(page.locator(".menu-toggle")).to_be_hidden()
+    expect(page.locator("#f-country-SE")).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
