@@ -9,7 +9,7 @@ in this process, through Django's test client (the full middleware stack):
   bytes, the growth of resident memory (peak RSS above the baseline, via
   /proc/self/status VmHWM after resetting it) and, in a second run, the peak of
   Python allocations (tracemalloc; slower, so not used for the timing);
-* the number of SQL queries of /cases.csv (fixed per chunk of 2,000 cases);
+* the number of SQL queries of /cases.csv (fixed per chunk of cases);
 * importing N rows as new cases: the preview and the committed import (rolled
   back afterwards), then the preview of the same N rows when they are unchanged.
 
