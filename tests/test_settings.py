@@ -25,6 +25,7 @@ CONFIG_VARS = [
     "DJANGO_SETTINGS_MODULE",
     "DJANGO_DEBUG",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
+    "PG_MAX_PARALLEL_WORKERS_PER_GATHER",
 ]
 
 
@@ -172,3 +173,30 @@ def test_gunicorn_runs_at_least_two_workers_and_logs_access_to_stdout(monkeypatc
 def test_gunicorn_config_fails_loudly_on_bad_values(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="WEB_CONCURRENCY"):
         _gunicorn_config(monkeypatch, WEB_CONCURRENCY="many")
+
+
+def test_postgresql_connections_turn_jit_off_and_take_the_parallel_setting():
+    show_options = (
+        "import django; django.setup(); from django.conf import settings; "
+        "print('options', settings.DATABASES['default'].get('OPTIONS', {}).get('options'))"
+    )
+    base = {"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "atlas.example.org"}
+    on_pg = _run(
+        ["-c", show_options],
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/atlas",
+        PG_MAX_PARALLEL_WORKERS_PER_GATHER="0",
+        **base,
+    )
+    assert "options -c jit=off -c max_parallel_workers_per_gather=0" in on_pg.stdout, on_pg.stderr
+    default = _run(
+        ["-c", show_options], DATABASE_URL="postgres://postgres@127.0.0.1:5432/atlas", **base
+    )
+    assert "options -c jit=off\n" in default.stdout, default.stderr
+    bad = _run(
+        ["-c", show_options],
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/atlas",
+        PG_MAX_PARALLEL_WORKERS_PER_GATHER="none",
+        **base,
+    )
+    assert bad.returncode != 0
+    assert "PG_MAX_PARALLEL_WORKERS_PER_GATHER" in bad.stderr

@@ -93,6 +93,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiles any plan whose estimated cost passes jit_above_cost; the
+    # extracts' chunk queries (thousands of ids in an array) have absurd estimates and
+    # spent ~500 ms each compiling: 17.7 s instead of 7 s for the whole CSV. A web app's
+    # short queries never gain from JIT.
+    pg_options = ["-c jit=off"]
+    if env_str("PG_MAX_PARALLEL_WORKERS_PER_GATHER") is not None:
+        # On a small (2-core) server parallel query workers only compete with the web
+        # workers: 0 took the list's counting query from 187 to 144 ms (docs/perf/facets.md).
+        parallel = env_int("PG_MAX_PARALLEL_WORKERS_PER_GATHER", 0)
+        pg_options.append(f"-c max_parallel_workers_per_gather={parallel}")
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(pg_options)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
