@@ -22,8 +22,6 @@ depend on the machine. Example::
 import argparse
 import http.client
 import json
-import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -31,6 +29,8 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+
+from _server import percentile, server_env, wait_until_up
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -55,30 +55,6 @@ for path in PATHS:
     out[path] = [status, len(ctx.captured_queries)]
 print(json.dumps(out))
 """
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))]
-
-
-def server_env(database_url: str, port: int, static_root: str, cache_seconds: int) -> dict:
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1,testserver",
-        # Plain HTTP on loopback: no proxy in front to terminate TLS.
-        "SECURE_SSL_REDIRECT": "0",
-        "STATIC_ROOT": static_root,
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "GUNICORN_ACCESS_LOG": "",
-        "GUNICORN_LOG_LEVEL": "warning",
-        "LOG_LEVEL": "WARNING",
-        "FACET_CACHE_SECONDS": str(cache_seconds),
-    }
 
 
 def manage(env: dict, *args: str, capture: bool = False) -> str:
@@ -111,19 +87,6 @@ def setup_database(env: dict, count: int) -> None:
     if env["DATABASE_URL"].startswith("postgres"):
         # Fresh statistics after a bulk load, as autovacuum would give a live site.
         manage(env, "dbshell", "--", "-c", "VACUUM ANALYZE")
-
-
-def wait_until_up(port: int, deadline: float) -> None:
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/health/")
-            if conn.getresponse().status == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"gunicorn did not answer on port {port}")
 
 
 def get(conn: http.client.HTTPConnection, path: str) -> float:
