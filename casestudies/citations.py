@@ -8,10 +8,17 @@ import re
 
 from .models import Chapter, Source
 
+ET_AL = re.compile(r"\s+et\s+al\.?$")
+
 
 def _split_names(names: str) -> list[str]:
+    """ "A, B & C" -> ["A", "B", "C"]; "Brown et al." stays one name, marked by "et al."."""
     parts = re.split(r"\s*(?:,|&|\band\b)\s*", names)
     return [p.strip() for p in parts if p.strip()]
+
+
+def _has_et_al(name: str) -> bool:
+    return bool(ET_AL.search(name))
 
 
 def _apa_editor(name: str) -> str:
@@ -24,7 +31,10 @@ def _apa_editor(name: str) -> str:
 
 
 def _apa_author(name: str) -> str:
-    # "Diederik Vancoppenolle" -> "Vancoppenolle, D."; a bare surname stays as it is.
+    # "Diederik Vancoppenolle" -> "Vancoppenolle, D."; a bare surname (or "Brown et al.")
+    # stays as it is: the source gives no initials to invert.
+    if _has_et_al(name):
+        return name
     bits = name.split()
     if len(bits) < 2:
         return name
@@ -35,7 +45,22 @@ def _apa_author(name: str) -> str:
 def _join_apa(names: list[str]) -> str:
     if len(names) <= 1:
         return "".join(names)
+    # APA's serial comma before "&" belongs to inverted names ("Vamstad, J., & …");
+    # two bare surnames read "Ewert & Evers".
+    if len(names) == 2 and "," not in names[0]:
+        return f"{names[0]} & {names[1]}"
     return ", ".join(names[:-1]) + ", & " + names[-1]
+
+
+def _bibtex_names(names: str) -> str:
+    # BibTeX spells "et al." as "and others".
+    parts = []
+    for name in _split_names(names):
+        if _has_et_al(name):
+            parts.extend([ET_AL.sub("", name), "others"])
+        else:
+            parts.append(name)
+    return " and ".join(parts)
 
 
 def chapter_apa(chapter: Chapter) -> str:
@@ -58,13 +83,14 @@ def _bibtex_escape(value: str) -> str:
 
 def chapter_bibtex(chapter: Chapter) -> str:
     book: Source = chapter.source
-    first_author = _split_names(chapter.authors)[0].split()[-1] if chapter.authors else "anon"
+    first_name = _split_names(chapter.authors)[0] if chapter.authors else "anon"
+    first_author = ET_AL.sub("", first_name).split()[-1]
     key = re.sub(r"[^A-Za-z0-9]", "", f"{first_author}{book.year}ch{chapter.number}")
     fields = [
-        ("author", " and ".join(_split_names(chapter.authors))),
+        ("author", _bibtex_names(chapter.authors)),
         ("title", chapter.title or f"Chapter {chapter.number}"),
         ("booktitle", book.title),
-        ("editor", " and ".join(_split_names(book.authors))),
+        ("editor", _bibtex_names(book.authors)),
         ("publisher", book.publisher),
         ("series", book.series),
         ("year", str(book.year or "")),
