@@ -3,7 +3,13 @@ from django.urls import reverse
 
 from casestudies.models import CaseStatus
 
-from .factories import CaseFactory, CountryFactory, OutcomeFactory, PolicyFieldFactory
+from .factories import (
+    CaseFactory,
+    ChapterFactory,
+    CountryFactory,
+    OutcomeFactory,
+    PolicyFieldFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +111,13 @@ def test_health(client):
     response = client.get("/health/")
     assert response.status_code == 200
     assert response.json()["database"] == "ok"
+
+
+def test_chapter_list_heads_parts_but_not_the_introduction(client):
+    intro = ChapterFactory(number=1, part="", is_empirical=False, authors="Editors")
+    ChapterFactory(source=intro.source, number=2, part="Part I", authors="Pestoff")
+    ChapterFactory(source=intro.source, number=7, part="", authors="Cahn & Gray")
+    html = client.get(reverse("casestudies:chapter_list")).content.decode()
+    assert html.count("<h2>Part not stated by the introduction</h2>") == 1
+    assert "<h2>Part I</h2>" in html
+    assert html.index("Editors") < html.index("<h2>Part I</h2>")
