@@ -1,4 +1,4 @@
-from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.core.paginator import EmptyPage, Paginator
 from django.db import connection
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
@@ -12,16 +12,6 @@ from ..search import uses_fts
 from ..selectors import case_query
 
 PAGE_SIZE = 25
-
-
-def paginate(request, queryset, per_page: int = PAGE_SIZE):
-    """Return the requested page; a page past the end or not a number is a 404."""
-    paginator = Paginator(queryset, per_page)
-    number = request.GET.get("page") or 1
-    try:
-        return paginator.page(number)
-    except (EmptyPage, PageNotAnInteger) as exc:
-        raise Http404(f"There is no page {number!s:.20} of these results.") from exc
 
 
 def case_list(request):

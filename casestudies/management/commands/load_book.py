@@ -43,7 +43,7 @@ class Command(BaseCommand):
                     elif path in REFERENCE_FIXTURES:
                         raise FileNotFoundError(path)
             if not reference_only:
-                self._record_first_versions()
+                self._record_book_versions()
             curators_group_sync()
         if verbosity:
             self.stdout.write(
@@ -55,7 +55,7 @@ class Command(BaseCommand):
                 )
             )
 
-    def _record_first_versions(self) -> None:
+    def _record_book_versions(self) -> None:
         for case in Case.objects.real().with_related():
             versions = case_versions(case.pk)
             if not versions:
