@@ -97,8 +97,13 @@ def build_mix(port: int, env: dict, rng: random.Random) -> dict[str, list[str]]:
     _, home, _ = get(port, "/")
     _, case_list, _ = get(port, "/cases/")
     # The facet panels are checkboxes of one form: each (name, value) is a real filter.
+    # The results' "compare" checkboxes (name="cases") are not: the list and the extracts
+    # ignore them, so a "filter" made of two of them downloaded all 100,000 cases (77 MB)
+    # and made an eighth of the mix's CSVs the whole extract (fixed 2026-11-29).
     ticks = re.findall(rb'<input type="checkbox"[^>]*name="(\w+)" value="([^"]+)"', case_list)
-    filters = sorted({f"/cases/?{n.decode()}={quote(v.decode())}" for n, v in ticks})
+    filters = sorted(
+        {f"/cases/?{n.decode()}={quote(v.decode())}" for n, v in ticks if n != b"cases"}
+    )
     filters += [p for p in links(case_list, "/cases/?") if "page=" not in p]
     filters = rng.sample(filters, min(60, len(filters)))
     script = (
@@ -171,6 +176,12 @@ def run_wrk(port, paths_file, connections, threads, duration) -> dict:
     return json.loads(line.removeprefix("ATLAS_RESULT "))
 
 
+def cache_kind() -> str:
+    if os.environ.get("REDIS_URL"):
+        return "Redis (`REDIS_URL`), shared by the workers"
+    return "files under `CACHE_DIR` (production default), shared by the workers"
+
+
 def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> str:
     seconds = result["duration_us"] / 1e6
     errors = sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
@@ -193,9 +204,10 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         f"- **Load**: wrk, {args.connections} connections, {args.threads} threads, "
         f"{args.duration} s after a {args.warmup} s warm-up; paths drawn at random from a mix "
         f"harvested from the running site: {mix}.",
-        f"- **Machine**: {os.cpu_count()} cores shared by PostgreSQL, gunicorn and wrk, and "
-        f"at the same time by other engineers' builds and tests (load average "
-        f"{load_before:.1f} just before the run), so these figures are a floor, not a capacity.",
+        f"- **Machine**: {os.cpu_count()} cores shared by PostgreSQL, gunicorn and wrk (load "
+        f"average {load_before:.1f} just before the run, the warm-up's own load included; "
+        "anything else running on the machine makes these figures a floor, not a capacity).",
+        f"- **Cache**: {cache_kind()}.",
         "",
         "## Result",
         "",
@@ -290,6 +302,8 @@ def main() -> int:
         "GUNICORN_BIND": f"{HOST}:{args.port}",
         "WEB_CONCURRENCY": str(args.workers),
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        # A cold cache for every run (the files would otherwise outlive it).
+        "CACHE_DIR": str(work / "cache"),
     }
     prepare(env, args.count, args.seed)
     manage(env, "collectstatic", "--noinput", "-v0")

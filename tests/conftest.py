@@ -2,9 +2,27 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 
+from casestudies.models import CaseSource
 from casestudies.roles import curators_group_sync
 
 from . import factories
+from .factories import (
+    CaseFactory,
+    CitizenRoleFactory,
+    CountryFactory,
+    InfluenceLevelFactory,
+    LevelFactory,
+    MethodFactory,
+    OutcomeDimensionFactory,
+    OutcomeDirectionFactory,
+    OutcomeFactory,
+    ParticipationDimensionFactory,
+    ParticipationFormFactory,
+    PhaseFactory,
+    PolicyFieldFactory,
+    ProviderTypeFactory,
+    SourceFactory,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -36,3 +54,50 @@ def curator(db):
 @pytest.fixture
 def superuser(db):
     return factories.UserFactory(username="admin", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def rich_atlas(db):
+    """Three cases, one of them with every field filled with text that is hard to write."""
+    se = CountryFactory(code="SE", name="Sweden")
+    de = CountryFactory(code="DE", name="Germany")
+    quality = OutcomeDimensionFactory(slug="service-quality", order=1)
+    trust = OutcomeDimensionFactory(slug="trust", order=2)
+    improved, mixed = (
+        OutcomeDirectionFactory(slug="improved"),
+        OutcomeDirectionFactory(slug="mixed"),
+    )
+    book = SourceFactory(slug="book")
+    article = SourceFactory(slug="article", kind="article", year=2010)
+    full = CaseFactory(
+        title='Commas, "quotes",\nnew lines and Ελληνικά 日本語',
+        summary="=Looks like a formula; '=and this too",
+        countries=[se, de],
+        locality="'-already apostrophed",
+        policy_fields=[PolicyFieldFactory(), PolicyFieldFactory()],
+        provider_types=[ProviderTypeFactory()],
+        participation_forms=[ParticipationFormFactory()],
+        levels=[LevelFactory()],
+        phases=[PhaseFactory(), PhaseFactory()],
+        participation_dimensions=[ParticipationDimensionFactory()],
+        citizen_roles=[CitizenRoleFactory()],
+        methods=[MethodFactory()],
+        users_influence=InfluenceLevelFactory(),
+        participants="Parents | staff\\volunteers",
+        start_year=1989,
+        end_year=2004,
+        units_studied=17,
+        source_pages="101–120",
+        coder_note="@mention and a tab\tinside",
+        chapter__source=book,
+        sources=[],
+    )
+    CaseSource.objects.create(case=full, source=book, locator="Ch. 3 | table 2", note="")
+    CaseSource.objects.create(
+        case=full, source=article, confidence="M", locator="", note="back\\slash | bar"
+    )
+    OutcomeFactory(case=full, dimension=quality, direction=improved, finding="+Better", pages="7")
+    OutcomeFactory(case=full, dimension=trust, direction=mixed, finding='Mixed, "a bit".')
+    CaseFactory(title="Sparse case", chapter__source=book, sources=[book], countries=[se])
+    CaseFactory(title="Another", chapter__source=book, sources=[book], countries=[de])
+    return full

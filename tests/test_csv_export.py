@@ -9,7 +9,7 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
 from casestudies.errors import BadParameter
-from casestudies.extracts import records
+from casestudies.extracts import pg_csv, records
 from casestudies.models import CaseStatus
 from casestudies.selectors import published_cases_for_query
 
@@ -207,7 +207,8 @@ def test_a_failing_query_fails_before_the_response_starts(client, monkeypatch):
         raise RuntimeError("database went away")
         yield  # a generator, like the real one: it fails when first read
 
-    monkeypatch.setattr("casestudies.extracts.queries.iter_records", broken)
+    monkeypatch.setattr("casestudies.extracts.queries.iter_records", broken)  # Python writer
+    monkeypatch.setattr("casestudies.extracts.pg_csv.Chunks.__iter__", broken)  # PostgreSQL's
     with pytest.raises(RuntimeError):
         client.get("/cases.csv")  # raised in the view, not half-way through a 200
 
@@ -223,24 +224,24 @@ def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queri
     few = _queries(client, "/cases.csv")
     CaseFactory.create_batch(20)
     # N+1 guard: 1 (outcome dimensions) + 1 (cases) + the one chunk's relations: 11
-    # queries, or on PostgreSQL 1 (all relations aggregated) + 1 (codebook look-ups).
+    # queries, or on PostgreSQL 1 (the chunk's lines, rendered by the database).
     with django_assert_max_num_queries(few):
         b"".join(client.get("/cases.csv").streaming_content)
-    assert few == (4 if connection.vendor == "postgresql" else 13)
+    assert few == (3 if connection.vendor == "postgresql" else 13)
 
 
 def test_queries_grow_per_chunk_not_per_row(client, monkeypatch):
     monkeypatch.setattr(records, "CHUNK_SIZE", 5)
     monkeypatch.setattr(records, "PG_CHUNK_SIZE", 5)
+    monkeypatch.setattr(pg_csv, "CHUNK_SIZE", 5)
     CaseFactory.create_batch(5)
     one_chunk = _queries(client, "/cases.csv")
     CaseFactory.create_batch(7)  # 12 cases: three chunks
     three_chunks = _queries(client, "/cases.csv")
     assert (three_chunks - one_chunk) % 2 == 0
     per_chunk = (three_chunks - one_chunk) // 2
-    # PostgreSQL: one query returns every relation of the chunk, aggregated per case;
-    # elsewhere one per relation: 9 many-to-many fields, outcomes, sources. (Cases: one
-    # cursor; PostgreSQL's codebook look-ups: once per extract.)
+    # PostgreSQL: one query returns the chunk's finished lines; elsewhere one per
+    # relation: 9 many-to-many fields, outcomes, sources. (Cases: one cursor.)
     assert per_chunk == (1 if connection.vendor == "postgresql" else 11)
 
 

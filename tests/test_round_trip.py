@@ -6,25 +6,9 @@ import pytest
 from django.core.management import call_command
 
 from casestudies.importing import cases_import
-from casestudies.models import Case, CaseSource, CaseStatus
+from casestudies.models import Case, CaseStatus
 
-from .factories import (
-    CaseFactory,
-    CitizenRoleFactory,
-    CountryFactory,
-    InfluenceLevelFactory,
-    LevelFactory,
-    MethodFactory,
-    OutcomeDimensionFactory,
-    OutcomeDirectionFactory,
-    OutcomeFactory,
-    ParticipationDimensionFactory,
-    ParticipationFormFactory,
-    PhaseFactory,
-    PolicyFieldFactory,
-    ProviderTypeFactory,
-    SourceFactory,
-)
+from .factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -33,52 +17,6 @@ def export(client) -> bytes:
     response = client.get("/cases.csv")
     assert response.status_code == 200
     return b"".join(response.streaming_content)
-
-
-@pytest.fixture
-def rich_atlas():
-    se = CountryFactory(code="SE", name="Sweden")
-    de = CountryFactory(code="DE", name="Germany")
-    quality = OutcomeDimensionFactory(slug="service-quality", order=1)
-    trust = OutcomeDimensionFactory(slug="trust", order=2)
-    improved, mixed = (
-        OutcomeDirectionFactory(slug="improved"),
-        OutcomeDirectionFactory(slug="mixed"),
-    )
-    book = SourceFactory(slug="book")
-    article = SourceFactory(slug="article", kind="article", year=2010)
-    full = CaseFactory(
-        title='Commas, "quotes",\nnew lines and Ελληνικά 日本語',
-        summary="=Looks like a formula; '=and this too",
-        countries=[se, de],
-        locality="'-already apostrophed",
-        policy_fields=[PolicyFieldFactory(), PolicyFieldFactory()],
-        provider_types=[ProviderTypeFactory()],
-        participation_forms=[ParticipationFormFactory()],
-        levels=[LevelFactory()],
-        phases=[PhaseFactory(), PhaseFactory()],
-        participation_dimensions=[ParticipationDimensionFactory()],
-        citizen_roles=[CitizenRoleFactory()],
-        methods=[MethodFactory()],
-        users_influence=InfluenceLevelFactory(),
-        participants="Parents | staff\\volunteers",
-        start_year=1989,
-        end_year=2004,
-        units_studied=17,
-        source_pages="101–120",
-        coder_note="@mention and a tab\tinside",
-        chapter__source=book,
-        sources=[],
-    )
-    CaseSource.objects.create(case=full, source=book, locator="Ch. 3 | table 2", note="")
-    CaseSource.objects.create(
-        case=full, source=article, confidence="M", locator="", note="back\\slash | bar"
-    )
-    OutcomeFactory(case=full, dimension=quality, direction=improved, finding="+Better", pages="7")
-    OutcomeFactory(case=full, dimension=trust, direction=mixed, finding='Mixed, "a bit".')
-    CaseFactory(title="Sparse case", chapter__source=book, sources=[book], countries=[se])
-    CaseFactory(title="Another", chapter__source=book, sources=[book], countries=[de])
-    return full
 
 
 def test_round_trip_gives_identical_bytes(client, rich_atlas):

@@ -26,6 +26,8 @@ CONFIG_VARS = [
     "DJANGO_DEBUG",
     "DJANGO_ALLOW_ASYNC_UNSAFE",
     "PG_MAX_PARALLEL_WORKERS_PER_GATHER",
+    "REDIS_URL",
+    "CACHE_DIR",
 ]
 
 
@@ -79,6 +81,32 @@ def test_production_starts_with_key_and_hosts_and_debug_stays_off():
     )
     assert result.returncode == 0, result.stderr
     assert "debug False" in result.stdout
+
+
+def test_production_cache_is_shared_between_processes(tmp_path):
+    """gunicorn's workers are processes: what one caches, the others must find."""
+    prod = {"SECRET_KEY": SECRET, "ALLOWED_HOSTS": "atlas.example.org", "CACHE_DIR": str(tmp_path)}
+    setup = "import django; django.setup(); from django.core.cache import cache; "
+    written = _run(["-c", setup + "cache.set('counts', {'SE': 3}, 60)"], **prod)
+    assert written.returncode == 0, written.stderr
+    read = _run(["-c", setup + "print('read', cache.get('counts'))"], **prod)
+    assert read.returncode == 0, read.stderr
+    assert "read {'SE': 3}" in read.stdout
+
+
+def test_production_cache_uses_redis_when_given_its_url():
+    result = _run(
+        [
+            "-c",
+            "import django; django.setup(); from django.conf import settings; "
+            "print(settings.CACHES['default']['BACKEND'], settings.CACHES['default']['LOCATION'])",
+        ],
+        SECRET_KEY=SECRET,
+        ALLOWED_HOSTS="atlas.example.org",
+        REDIS_URL="redis://cache.internal:6379/1",
+    )
+    assert result.returncode == 0, result.stderr
+    assert "RedisCache redis://cache.internal:6379/1" in result.stdout
 
 
 def test_check_deploy_is_clean_under_production_settings():

@@ -13,6 +13,7 @@ from datetime import datetime
 from django.conf import settings
 
 from ..models import Source
+from .cases_csv import CasesCsv
 from .columns import OUTCOME_COLUMNS, SEPARATOR, Column, ExportContext
 from .datapackage import datapackage
 from .writers import stream_csv
@@ -101,7 +102,7 @@ def readme(*, query: str, created: datetime, list_url: str, cases: int, outcomes
 
 def stream_bundle(
     *,
-    cases: Iterable,
+    cases_csv: CasesCsv,
     outcome_rows_of: callable,
     case_columns: list[Column],
     ctx: ExportContext,
@@ -109,12 +110,15 @@ def stream_bundle(
     list_url: str,
     created: datetime,
 ) -> Iterator[bytes]:
-    """Yield the ZIP's bytes. ``outcome_rows_of()`` is called once cases.csv is written."""
+    """Yield the ZIP's bytes. ``outcome_rows_of()`` is called once cases.csv is written.
+
+    ``cases_csv`` is the cases.csv extract (its first chunk already read, so a failing
+    query fails before the first byte of the ZIP).
+    """
     sink = _Sink()
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        counted_cases = _Counted(cases)
         with archive.open("cases.csv", "w", force_zip64=True) as member:
-            for piece in stream_csv(counted_cases, case_columns, ctx):
+            for piece in cases_csv:
                 member.write(piece)
                 yield sink.take()
         counted_outcomes = _Counted(outcome_rows_of())
@@ -130,7 +134,7 @@ def stream_bundle(
                 query=query,
                 created=created,
                 list_url=list_url,
-                cases=counted_cases.count,
+                cases=cases_csv.count,
                 outcomes=counted_outcomes.count,
             ),
         )

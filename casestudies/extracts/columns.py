@@ -138,8 +138,14 @@ def _distinct(values: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(v for v in values if v))
 
 
-def _outcome_column(dimension: OutcomeDimension, part: str) -> Column:
+def outcome_column_names(dimension: OutcomeDimension) -> tuple[str, str, str]:
+    """The names of a dimension's direction, finding and pages columns."""
     base = "outcome_" + dimension.slug.replace("-", "_")
+    return base, base + "_finding", base + "_pages"
+
+
+def _outcome_column(dimension: OutcomeDimension, part: str) -> Column:
+    direction_name, finding_name, pages_name = outcome_column_names(dimension)
 
     # outcome tuples: (dimension pk, dimension slug, direction slug, finding, pages)
     def direction(case, ctx, dim_id=dimension.pk):
@@ -165,7 +171,7 @@ def _outcome_column(dimension: OutcomeDimension, part: str) -> Column:
 
     if part == "direction":
         return Column(
-            base,
+            direction_name,
             "string",
             f"Outcome '{dimension.label}': its direction (empty: no outcome stated).",
             direction,
@@ -173,12 +179,12 @@ def _outcome_column(dimension: OutcomeDimension, part: str) -> Column:
         )
     if part == "finding":
         return Column(
-            base + "_finding",
+            finding_name,
             "string",
             f"Outcome '{dimension.label}': the finding in one sentence.",
             finding,
         )
-    return Column(base + "_pages", "string", f"Outcome '{dimension.label}': page reference.", pages)
+    return Column(pages_name, "string", f"Outcome '{dimension.label}': page reference.", pages)
 
 
 def _head_columns() -> list[Column]:

@@ -21,7 +21,9 @@ from django.db import connections
 
 from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Outcome
 
-CHUNK_SIZE = 2000
+# SQLite: 1,000 cases per chunk kept the whole 100,000-case CSV at 30 MB of resident
+# growth (2,000: 52 MB) and was no slower (7.0 s against 7.3 s).
+CHUNK_SIZE = 1000
 # PostgreSQL reads a chunk's relations in one query whose cost is partly per chunk
 # (scanning the relation tables), so larger chunks pay: 2,000 -> 5,000 cases took the
 # relation queries from ~6 s to ~3.9 s per 100,000 cases, for ~10 MB more Python heap.

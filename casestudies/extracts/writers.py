@@ -16,7 +16,7 @@ from .columns import CODES, SEPARATOR, SINGLE, TEXTS, Column, ExportContext, joi
 from .csv_safe import PREFIX, TRIGGERS, neutralise
 
 # Rows per yielded piece of output: large enough to keep the overhead small.
-ROWS_PER_PIECE = 500
+ROWS_PER_PIECE = 100
 BOM = "\ufeff"
 
 
@@ -103,15 +103,20 @@ def json_record(columns: list[Column]) -> Callable[[Any, ExportContext], dict]:
     return record
 
 
+def header_line(columns: list[Column]) -> str:
+    """The header row as the csv module writes it (with its CRLF)."""
+    buffer = io.StringIO()
+    csv.writer(buffer).writerow([column.name for column in columns])
+    return buffer.getvalue()
+
+
 def stream_csv(
     rows: Iterable, columns: list[Column], ctx: ExportContext, *, bom: bool = False
 ) -> Iterator[bytes]:
     """RFC 4180 CSV (CRLF line ends, minimal quoting), UTF-8, header first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    if bom:
-        buffer.write(BOM)
-    writer.writerow([column.name for column in columns])
+    buffer.write((BOM if bom else "") + header_line(columns))
     rows_of = csv_rows(columns)
     rows = iter(rows)
     while batch := list(islice(rows, ROWS_PER_PIECE)):

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ..extracts.bundle import stream_bundle
+from ..extracts.cases_csv import CasesCsv
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
 from ..extracts.records import iter_records
@@ -49,8 +50,7 @@ def _meta(request) -> dict:
 def cases_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
-    rows = primed(cases_for_extract(request.GET))
-    content = stream_csv(rows, case_columns(ctx.dimensions), ctx, bom=bom)
+    content = CasesCsv(cases_for_extract(request.GET), case_columns(ctx.dimensions), ctx, bom=bom)
     return _download(content, CSV_TYPE, _filename("cases", "csv"))
 
 
@@ -78,15 +78,16 @@ def outcomes_json(request):
 
 def extract_zip(request):
     ctx = _context(request)
-    cases = primed(cases_for_extract(request.GET))
+    columns = case_columns(ctx.dimensions)
+    cases = CasesCsv(cases_for_extract(request.GET), columns, ctx)
     # Validated now (it raises BadParameter like the cases query), run after cases.csv.
     outcomes_queryset = cases_for_extract(request.GET)
     query = list_query(request.GET).urlencode()
     list_url = request.build_absolute_uri(reverse("casestudies:case_list"))
     content = stream_bundle(
-        cases=cases,
+        cases_csv=cases,
         outcome_rows_of=lambda: outcome_pairs(iter_records(outcomes_queryset, full=False)),
-        case_columns=case_columns(ctx.dimensions),
+        case_columns=columns,
         ctx=ctx,
         query=query,
         list_url=f"{list_url}?{query}" if query else list_url,

@@ -4,7 +4,7 @@ Refuses to start without ``SECRET_KEY`` and ``ALLOWED_HOSTS``; with them,
 ``manage.py check --deploy`` is clean.
 """
 
-from config.env import env_bool, env_int, env_list, env_required
+from config.env import env_bool, env_int, env_list, env_required, env_str
 
 from .base import *  # noqa: F403
 
@@ -22,6 +22,26 @@ STORAGES = {
     # Compressed, content-hashed files that can be cached for ever.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One cache for every gunicorn worker, so facet counts, crosstabs and home counts are
+# computed once per change of the data rather than once per worker (with 4 workers each
+# keeping its own, the load test missed the cache four times per filter combination).
+# Several hosts share Redis (REDIS_URL); one host shares files (CACHE_DIR).
+if env_str("REDIS_URL"):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env_str("REDIS_URL"),
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env_str("CACHE_DIR") or "/tmp/coproduction-atlas-cache",  # noqa: S108
+            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+        }
+    }
 
 # HTTPS is terminated by the proxy in front of gunicorn, which sets this header.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

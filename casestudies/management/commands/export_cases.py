@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from casestudies.errors import BadParameter
 from casestudies.extracts.bundle import stream_bundle
+from casestudies.extracts.cases_csv import CasesCsv
 from casestudies.extracts.columns import (
     OUTCOME_COLUMNS,
     ExportContext,
@@ -71,7 +72,7 @@ class Command(BaseCommand):
             cases = Case.objects.order_by("title", "pk")
             return stream_csv(iter_records(cases), columns, ctx, bom=bom)
         if format == "csv":
-            return stream_csv(iter_records(cases_for_extract(params)), columns, ctx, bom=bom)
+            return CasesCsv(cases_for_extract(params), columns, ctx, bom=bom)
         if format == "outcomes-csv":
             rows = outcome_pairs(iter_records(cases_for_extract(params), full=False))
             return stream_csv(rows, OUTCOME_COLUMNS, ctx, bom=bom)
@@ -86,7 +87,7 @@ class Command(BaseCommand):
         outcomes = cases_for_extract(params)
         query = params.urlencode()
         return stream_bundle(
-            cases=iter_records(cases_for_extract(params)),
+            cases_csv=CasesCsv(cases_for_extract(params), columns, ctx),
             outcome_rows_of=lambda: outcome_pairs(iter_records(outcomes, full=False)),
             case_columns=columns,
             ctx=ctx,

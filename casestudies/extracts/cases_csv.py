@@ -1,0 +1,51 @@
+"""cases.csv by the fastest writer the database allows, with the same bytes either way.
+
+On PostgreSQL the database renders the lines (:mod:`.pg_csv`); elsewhere the
+Python writer formats :mod:`.records` (:func:`.writers.stream_csv`). Either way the
+first chunk's query runs when :class:`CasesCsv` is created, so a query that fails
+does so before the response starts (an error page, never a file cut short).
+"""
+
+from collections.abc import Iterator
+
+from . import pg_csv
+from .columns import Column, ExportContext
+from .queries import primed
+from .writers import stream_csv
+
+
+class CasesCsv:
+    """The CSV's bytes (iterate once); ``count``: the rows written so far."""
+
+    def __init__(self, queryset, columns: list[Column], ctx: ExportContext, *, bom: bool = False):
+        self.count = 0
+        if pg_csv.supports(queryset):
+            self._counter = pg_csv.Chunks(queryset, columns, ctx)
+            self._texts = iter(self._counter)
+            self._pieces = pg_csv.stream_cases_csv(self._texts, columns, bom=bom)
+        else:
+            self._counter = self._texts = None
+            self._pieces = stream_csv(self._counted(primed(queryset)), columns, ctx, bom=bom)
+
+    def _counted(self, records):
+        for record in records:
+            self.count += 1
+            yield record
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            for piece in self._pieces:
+                if self._counter is not None:
+                    self.count = self._counter.count
+                yield piece
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop early (the client went away): PostgreSQL's helper connections close.
+
+        A streaming response calls this when it is closed, read to the end or not.
+        """
+        self._pieces.close()
+        if self._texts is not None:  # started by the first chunk, even if never read
+            self._texts.close()
