@@ -431,13 +431,7 @@ def case_revert(*, case: Case, history_id: int, user, reason: str = "") -> list[
         try:
             locked.full_clean(exclude=["status"])
         except ValidationError as exc:
-            raise ValidationError(
-                [
-                    m if k == NON_FIELD_ERRORS else f"{Case._meta.get_field(k).verbose_name}: {m}"
-                    for k, msgs in exc.message_dict.items()
-                    for m in msgs
-                ]
-            ) from exc
+            raise ValidationError(_named_messages(exc)) from exc
 
         locked.updated_by = user
         reason = reason or f"Reverted to version {version.number} ({when})"
@@ -465,6 +459,15 @@ def case_revert(*, case: Case, history_id: int, user, reason: str = "") -> list[
                 user=user,
             )
     return warnings
+
+
+def _named_messages(exc: ValidationError) -> list[str]:
+    """A case's validation errors, each prefixed with the name of its field."""
+    return [
+        m if k == NON_FIELD_ERRORS else f"{Case._meta.get_field(k).verbose_name}: {m}"
+        for k, msgs in exc.message_dict.items()
+        for m in msgs
+    ]
 
 
 def _existing_outcomes(outcomes: dict, warnings: list[str]) -> dict:
@@ -514,3 +517,55 @@ def _restore_children(current, wanted: dict, *, key: str, columns, create, user)
                 setattr(child, column, value)
         child._history_user = user
         child.save()
+
+
+def deleted_cases():
+    """The deletion records of cases that are gone, newest first (one query)."""
+    return (
+        Case.history.filter(history_type="-")
+        .exclude(id__in=Case.objects.values("pk"))
+        .select_related("history_user")
+        .order_by("-history_date", "-history_id")
+    )
+
+
+def case_restore(*, case_id: int, user, reason: str = "") -> tuple[Case, list[str]]:
+    """Bring a deleted case back, as it was just before its deletion, as a draft.
+
+    Same id (so its history reads on), fields, coded values, outcomes and sources,
+    through :func:`case_revert`; a draft, because a curator should look before it is
+    public again. Raises ``ValidationError`` (nothing written) when the case is not
+    deleted or cannot be restored, e.g. another case now has its slug or its chapter
+    is gone. Leaves one new history version, typed "created", with the reason.
+    """
+    if Case.objects.filter(pk=case_id).exists():
+        raise ValidationError("That case exists; it has not been deleted.")
+    versions = case_versions(case_id)
+    if not versions or versions[-1].kind != "-":
+        raise ValidationError("No deleted case has that id.")
+    before = next((v for v in reversed(versions) if v.kind != "-"), None)
+    if before is None:
+        raise ValidationError("The history holds no version of that case before its deletion.")
+    fields = {
+        f.attname: before.state.fields[f.attname] for f in tracked_fields() if f.name != "status"
+    }
+    when = timezone.localtime(before.date).strftime("%Y-%m-%d %H:%M")
+    with transaction.atomic():
+        case = Case(pk=case_id, status=CaseStatus.DRAFT, created_by=user, updated_by=user, **fields)
+        try:
+            case.full_clean(exclude=["status"], validate_unique=True)
+        except ValidationError as exc:
+            raise ValidationError(_named_messages(exc)) from exc
+        case.skip_history_when_saving = True  # case_revert records the one version
+        case.save(force_insert=True)
+        del case.skip_history_when_saving
+        warnings = case_revert(
+            case=case,
+            history_id=before.history_id,
+            user=user,
+            reason=reason or f"Restored after deletion, as version {before.number} ({when})",
+        )
+        record = Case.history.filter(id=case.pk).latest("history_date", "history_id")
+        record.history_type = "+"
+        record.save(update_fields=["history_type"])
+    return case, warnings

@@ -1,6 +1,8 @@
 """History: every admin edit is kept with who and why; diffs; revert of the whole case."""
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.urls import reverse
 
 from casestudies.history import case_diff, case_revert, case_versions, live_state, one_version
 from casestudies.models import Case, CaseSource, CaseStatus, Outcome, PolicyField
@@ -321,3 +323,116 @@ def client_history(client, curator, case) -> str:
     response = client.get(history_url(case))
     assert response.status_code == 200
     return response.content.decode()
+
+
+# --- deleted cases: listed from their history, restored as drafts ---------------------------
+
+
+def deleted_url() -> str:
+    return reverse("admin:casestudies_case_deleted")
+
+
+def delete_in_admin(client, case) -> None:
+    response = client.post(
+        reverse("admin:casestudies_case_delete", args=[case.pk]), {"post": "yes"}
+    )
+    assert response.status_code == 302
+    assert not Case.objects.filter(pk=case.pk).exists()
+
+
+def test_deleted_case_is_listed_with_who_and_when(client, admin_case, curator):
+    assert "No case has been deleted" in client.get(deleted_url()).content.decode()
+    delete_in_admin(client, admin_case)
+    page = client.get(deleted_url()).content.decode()
+    assert "Parent co-ops" in page and "parent-co-ops" in page
+    assert str(curator) in page
+    assert "Restore as draft" in page
+    assert (
+        deleted_url() in client.get(reverse("admin:casestudies_case_changelist")).content.decode()
+    )
+
+
+def test_restore_brings_back_everything_as_a_draft(client, admin_case, curator, terms):
+    edit(client, admin_case, terms)
+    admin_case.refresh_from_db()
+    admin_case.status = CaseStatus.PUBLISHED
+    admin_case.save()
+    before = live_state(Case.objects.get(pk=admin_case.pk))
+    delete_in_admin(client, admin_case)
+    assert Outcome.objects.filter(case_id=admin_case.pk).count() == 0
+
+    response = client.post(deleted_url(), {"case": admin_case.pk, "reason": "Deleted by mistake"})
+
+    assert response.status_code == 302
+    restored = Case.objects.get(pk=admin_case.pk)
+    assert response["Location"] == change_url(restored)
+    assert restored.status == CaseStatus.DRAFT  # a curator looks before it is public again
+    assert live_state(restored) == before.__class__(
+        fields={**before.fields, "status": CaseStatus.DRAFT},
+        m2m=before.m2m,
+        outcomes=before.outcomes,
+        sources=before.sources,
+    )
+    versions = case_versions(restored.pk)
+    assert [v.kind for v in versions[-2:]] == ["-", "+"]
+    assert versions[-1].reason == "Deleted by mistake"
+    assert versions[-1].user == curator
+    assert "No case has been deleted" in client.get(deleted_url()).content.decode()
+    assert client.get(history_url(restored)).status_code == 200
+
+
+def test_restore_refused_when_the_slug_is_taken_writes_nothing(client, admin_case, terms):
+    delete_in_admin(client, admin_case)
+    factories.CaseFactory(slug="parent-co-ops")
+
+    response = client.post(deleted_url(), {"case": admin_case.pk})
+
+    assert response.status_code == 400
+    assert (
+        "Slug" in response.content.decode() and "nothing was written" in response.content.decode()
+    )
+    assert not Case.objects.filter(pk=admin_case.pk).exists()
+    assert Outcome.objects.filter(case_id=admin_case.pk).count() == 0
+
+
+@pytest.mark.parametrize("value", ["", "abc", "999999"])
+def test_restore_of_no_deleted_case_is_a_clear_400(client, admin_case, value):
+    response = client.post(deleted_url(), {"case": value})
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert "case" in text.lower()
+
+
+def test_restore_of_a_live_case_is_refused(client, admin_case):
+    response = client.post(deleted_url(), {"case": admin_case.pk})
+    assert response.status_code == 400
+    assert "has not been deleted" in response.content.decode()
+
+
+def test_deleted_list_needs_permissions(client, admin_case, curator):
+    delete_in_admin(client, admin_case)
+    viewer = factories.UserFactory(username="viewer", is_staff=True)
+    viewer.user_permissions.add(Permission.objects.get(codename="view_case"))
+    client.force_login(viewer)
+    page = client.get(deleted_url())
+    assert page.status_code == 200 and "Restore as draft" not in page.content.decode()
+    assert client.post(deleted_url(), {"case": admin_case.pk}).status_code == 403
+    client.force_login(factories.UserFactory(username="nobody", is_staff=True))
+    assert client.get(deleted_url()).status_code == 403
+    client.logout()
+    assert client.get(deleted_url()).status_code == 302  # to the login page
+
+
+def test_deleted_list_query_count_does_not_grow(
+    client, curator, terms, django_assert_max_num_queries
+):
+    client.force_login(curator)
+    for case in factories.CaseFactory.create_batch(2):
+        delete_in_admin(client, case)
+    with django_assert_max_num_queries(12) as captured:
+        client.get(deleted_url())
+    few = len(captured)
+    for case in factories.CaseFactory.create_batch(8):
+        delete_in_admin(client, case)
+    with django_assert_max_num_queries(few):
+        assert client.get(deleted_url()).status_code == 200

@@ -14,9 +14,18 @@ from django.shortcuts import render
 from django.urls import path, reverse
 
 from ..errors import BadParameter
-from ..history import case_diff, case_revert, case_versions, empty_state, live_state
+from ..history import (
+    case_diff,
+    case_restore,
+    case_revert,
+    case_versions,
+    deleted_cases,
+    empty_state,
+    live_state,
+)
 
 VERSIONS_PER_PAGE = 50
+DELETED_PER_PAGE = 50
 
 
 class CaseHistoryMixin:
@@ -27,6 +36,11 @@ class CaseHistoryMixin:
         # Before the inherited URLs: simple-history's "<id>/history/<version>/" would
         # otherwise take "compare" for a version id.
         return [
+            path(
+                "deleted/",
+                self.admin_site.admin_view(self.deleted_view),
+                name="{}_{}_deleted".format(*info),
+            ),
             path(
                 "<path:object_id>/history/compare/",
                 self.admin_site.admin_view(self.history_compare_view),
@@ -168,3 +182,58 @@ class CaseHistoryMixin:
         )
         request.current_app = self.admin_site.name
         return render(request, "admin/casestudies/case/history_compare.html", context)
+
+    def deleted_view(self, request):
+        """Deleted cases, newest first, each with a button that restores it as a draft.
+
+        Seeing the list needs the view (or change) permission on cases; restoring
+        needs the add and change permissions, like the import.
+        """
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        can_restore = self.has_add_permission(request) and self.has_change_permission(request)
+        errors = []
+        if request.method == "POST":
+            if not can_restore:
+                raise PermissionDenied
+            try:
+                case_id = int(request.POST.get("case", ""))
+            except ValueError:
+                raise BadParameter("case", "the id of a deleted case.") from None
+            try:
+                case, warnings = case_restore(
+                    case_id=case_id,
+                    user=request.user,
+                    reason=request.POST.get("reason", "").strip()[:100],
+                )
+            except ValidationError as exc:
+                errors = exc.messages
+            else:
+                restored = f"“{case}” was restored as a draft, with its history."
+                self.message_user(request, restored, messages.SUCCESS)
+                for warning in warnings:
+                    self.message_user(request, warning, messages.WARNING)
+                return HttpResponseRedirect(
+                    reverse(
+                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+                        args=[case.pk],
+                    )
+                )
+        page = Paginator(deleted_cases(), DELETED_PER_PAGE).get_page(request.GET.get("p"))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "app_label": self.opts.app_label,
+            "title": "Deleted cases",
+            "page_obj": page,
+            "records": page.object_list,
+            "can_restore": can_restore,
+            "errors": errors,
+        }
+        request.current_app = self.admin_site.name
+        return render(
+            request,
+            "admin/casestudies/case/deleted.html",
+            context,
+            status=400 if errors else 200,
+        )

@@ -80,3 +80,32 @@ def test_desktop_shows_the_filters_and_navigation_without_disclosures(page, site
     expect(page.locator(".menu-toggle")).to_be_hidden()
     expect(page.locator("#f-country-SE")).to_be_visible()
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+
+
+def test_case_tables_become_cards_on_a_phone(phone_page, site_pages):
+    """Each case is a card with its values after their column names: nothing to scroll."""
+    for path in ("/cases/", "/countries/SE/"):
+        phone_page.goto(path)
+        table = phone_page.locator("table.cases").first
+        region = table.locator("xpath=ancestor::div[contains(@class, 'table-scroll')]")
+        box = region.evaluate("(s) => ({scroll: s.scrollWidth, client: s.clientWidth})")
+        assert box["scroll"] <= box["client"], f"{path}: the cases table scrolls sideways"
+        row = table.locator("tbody tr").first
+        assert row.evaluate("(r) => getComputedStyle(r).display") == "block"
+        label = row.locator("td[data-label='Countries']").evaluate(
+            "(td) => getComputedStyle(td, '::before').content"
+        )
+        assert label == '"Countries: "'
+        # Screen readers still get a table: the roles survive the change of display.
+        expect(phone_page.get_by_role("table").first).to_be_visible()
+        expect(row.get_by_role("cell").first).to_be_visible()
+
+
+def test_case_tables_stay_tables_on_a_desktop(page, site_pages):
+    page.goto("/cases/")
+    row = page.locator("table.cases tbody tr").first
+    assert row.evaluate("(r) => getComputedStyle(r).display") == "table-row"
+    label = row.locator("td[data-label='Countries']").evaluate(
+        "(td) => getComputedStyle(td, '::before').content"
+    )
+    assert label in ("none", "normal")
