@@ -3,7 +3,7 @@
 import time
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 from django.http import QueryDict
 
 from casestudies.extracts import pg_csv, records
@@ -168,3 +168,23 @@ def test_inside_a_transaction_one_connection_does_it_all(rich_atlas, settings):
     extract = CasesCsv(published_cases_for_query(QueryDict()), case_columns(ctx.dimensions), ctx)
     assert extract._counter.parallel == 1  # others would not see this test's data
     assert b"".join(extract).count(b"\r\n") == 4
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_spare_connections_one_connection_does_it_all(settings, monkeypatch, caplog):
+    """A server at its connection limit slows the download down; it does not fail it."""
+    monkeypatch.setattr(pg_csv, "CHUNK_SIZE", 2)
+    CaseFactory.create_batch(5, countries=[CountryFactory()])
+    ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
+    columns = case_columns(ctx.dimensions)
+    cases = published_cases_for_query(QueryDict("sort=title"))
+    expected = b"".join(stream_csv(records.iter_records(cases), columns, ctx))
+    connection.ensure_connection()
+
+    def refuse(params):
+        raise OperationalError("FATAL: sorry, too many clients already")
+
+    monkeypatch.setattr(connection, "get_new_connection", refuse)
+    settings.EXTRACT_PG_CONNECTIONS = 2
+    assert b"".join(CasesCsv(cases, columns, ctx)) == expected
+    assert "helper connection refused" in caplog.text

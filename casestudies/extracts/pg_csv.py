@@ -16,18 +16,21 @@ that both writers give identical bytes on awkward data, so the two cannot drift
 apart unnoticed. SQLite, JSON and the outcomes extract keep the Python writer.
 """
 
-import threading
+import logging
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import chain, islice
+from queue import SimpleQueue
 
 from django.conf import settings
-from django.db import connections
+from django.db import DatabaseError, connections
 
 from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Chapter, Country, Outcome
 from .columns import ExportContext, outcome_column_names
 from .writers import BOM, header_line
+
+logger = logging.getLogger(__name__)
 
 # Cases per query. The cost per case hardly changes from 2,500 to 10,000 (the whole
 # 100,000-case CSV: 2.55 / 2.64 / 2.63 s on 2 connections), but each chunk's lines are
@@ -251,10 +254,12 @@ class Chunks:
     Queries: one cursor over the ids, then one per chunk of ``chunk_size`` cases.
 
     PostgreSQL renders a chunk on one core, so with ``settings.EXTRACT_PG_CONNECTIONS``
-    above 1 the chunks are rendered that many at a time, each on a connection of its
-    own (threads that only wait on the database), and yielded in order: on 2 cores the
-    whole 100,000-case CSV takes about half as long. Only outside a transaction: other
-    connections would not see what this one has not committed (as in most tests).
+    above 1 the chunks are rendered that many at a time on connections opened for the
+    download (by threads that only wait on the database) and yielded in order: on 2
+    cores the whole 100,000-case CSV takes about half as long. The request's own
+    connection keeps the cursor over the ids. Only outside a transaction (other
+    connections would not see what this one has not committed, as in most tests) and
+    for more than one chunk; if no connection can be opened, the request's does it all.
     Either way each chunk reads the data as committed when its query runs.
     """
 
@@ -298,35 +303,53 @@ class Chunks:
         chunks = self._id_chunks()
         ahead = list(islice(chunks, 2))
         chunks = chain(ahead, chunks)
-        if self.parallel == 1 or len(ahead) < 2:  # one chunk: no use for more connections
+        helpers = self._open_helpers() if self.parallel > 1 and len(ahead) == 2 else []
+        if not helpers:  # one chunk, one connection wanted, or none to be had
             for ids in chunks:
                 with self.connection.cursor() as cursor:
                     cursor.execute(self._sql(ids), self.query.params)
                     yield from self._pieces(cursor.fetchall())
         else:
-            yield from self._in_parallel(chunks)
+            yield from self._in_parallel(chunks, helpers)
 
-    def _in_parallel(self, chunks: Iterator[list[int]]) -> Iterator[str]:
-        local, opened, lock = threading.local(), [], threading.Lock()
+    def _open_helpers(self) -> list:
+        """Plain connections for the chunks, as many as wanted and available.
+
+        Opened here, in the request's thread, so that a server at its connection
+        limit degrades the download to one connection instead of failing it.
+        """
         params = self.connection.get_connection_params()
+        helpers = []
+        for _ in range(self.parallel):
+            try:
+                raw = self.connection.get_new_connection(params)
+            except DatabaseError as exc:
+                logger.warning("extract: helper connection refused, %d open: %s", len(helpers), exc)
+                break
+            raw.autocommit = True
+            helpers.append(raw)
+        return helpers
+
+    def _in_parallel(self, chunks: Iterator[list[int]], helpers: list) -> Iterator[str]:
+        idle: SimpleQueue = SimpleQueue()  # a chunk takes a free connection and gives it back
+        for raw in helpers:
+            idle.put(raw)
 
         def render(ids: list[int]) -> list[tuple[str]]:
-            raw = getattr(local, "connection", None)
-            if raw is None:  # the thread's first chunk: a plain connection of its own
-                raw = local.connection = self.connection.get_new_connection(params)
-                raw.autocommit = True
-                with lock:
-                    opened.append(raw)
-            with raw.cursor() as cursor:
-                cursor.execute(self._sql(ids), self.query.params)
-                return cursor.fetchall()
+            raw = idle.get()
+            try:
+                with raw.cursor() as cursor:
+                    cursor.execute(self._sql(ids), self.query.params)
+                    return cursor.fetchall()
+            finally:
+                idle.put(raw)
 
-        pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="extract")
+        pool = ThreadPoolExecutor(max_workers=len(helpers), thread_name_prefix="extract")
         pending: deque[Future] = deque()
         try:
             for ids in chunks:
                 pending.append(pool.submit(render, ids))
-                if len(pending) >= self.parallel:  # one chunk per connection in memory
+                if len(pending) >= len(helpers):  # one chunk per connection in memory
                     yield from self._pieces(pending.popleft().result())
             while pending:
                 yield from self._pieces(pending.popleft().result())
@@ -334,7 +357,7 @@ class Chunks:
             for future in pending:  # the client went away: stop what has not started
                 future.cancel()
             pool.shutdown(wait=True)
-            for raw in opened:
+            for raw in helpers:
                 raw.close()
 
 
