@@ -5,9 +5,6 @@ otherwise valid rows at ``cases_import``; a few of the worst go through the admi
 upload page as a curator would send them.
 """
 
-import csv
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from hypothesis import HealthCheck, given, settings
@@ -16,7 +13,7 @@ from hypothesis import strategies as st
 from casestudies.importing import ImportFileError, cases_import
 from casestudies.models import Case
 
-from .factories import CaseFactory, ChapterFactory, CountryFactory, SourceFactory
+from .import_helpers import exported_and_new_row, to_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -58,31 +55,9 @@ HOSTILE_CELLS = [
 
 @pytest.fixture
 def template_row(client):
-    """A valid row of the export's columns, and the header, from the site's own CSV."""
-    CountryFactory(code="SE", name="Sweden")
-    ChapterFactory(source=SourceFactory(slug="book"), number=3)
-    CaseFactory(slug="existing", title="Existing")
-    body = b"".join(client.get("/cases.csv").streaming_content).decode()
-    (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
-    new = dict.fromkeys(row, "")
-    new.update(
-        slug="from-sheet",
-        title="From the sheet",
-        chapter_source="book",
-        chapter_number="3",
-        countries="SE",
-        sources="book",
-        status="draft",
-    )
+    """A valid new row of the export's columns (a draft), from the site's own CSV."""
+    _existing, new = exported_and_new_row(client, status="draft")
     return new
-
-
-def to_csv(row: dict) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(row))
-    writer.writeheader()
-    writer.writerow(row)
-    return out.getvalue().encode("utf-8")
 
 
 def _import_is_safe(data: bytes, curator, *, database_may_refuse: bool = True) -> None:
@@ -127,7 +102,7 @@ def test_hostile_values_in_every_column(template_row, curator, data):
     row = dict(template_row)
     for column in data.draw(st.lists(st.sampled_from(list(row)), min_size=1, max_size=4)):
         row[column] = data.draw(st.one_of(st.sampled_from(HOSTILE_CELLS), st.text(max_size=300)))
-    _import_is_safe(to_csv(row), curator, database_may_refuse=False)
+    _import_is_safe(to_csv([row]), curator, database_may_refuse=False)
 
 
 @pytest.mark.parametrize("column", ["start_year", "end_year", "units_studied", "chapter_number"])
@@ -136,7 +111,7 @@ def test_bad_numbers_are_row_errors_not_database_errors(template_row, curator, c
     if column not in template_row:
         pytest.skip(f"the export has no {column} column")
     row = {**template_row, column: value}
-    report = cases_import(to_csv(row), user=curator, commit=True)
+    report = cases_import(to_csv([row]), user=curator, commit=True)
     assert not report.written
     assert any(problem.column == column for problem in report.errors)
 
@@ -174,7 +149,7 @@ def test_admin_upload_of_hostile_files_is_a_clear_400(client, curator, template_
 def test_admin_upload_of_hostile_values_is_previewed_with_row_errors(client, curator, template_row):
     client.force_login(curator)
     row = {**template_row, "countries": "ZZ", "title": "<script>alert(1)</script>"}
-    response = _upload(client, to_csv(row))
+    response = _upload(client, to_csv([row]))
     html = response.content.decode()
     assert response.status_code == 400
     assert "<script>alert(1)</script>" not in html

@@ -436,3 +436,14 @@ def test_deleted_list_query_count_does_not_grow(
         delete_in_admin(client, case)
     with django_assert_max_num_queries(few):
         assert client.get(deleted_url()).status_code == 200
+
+
+def test_deleted_list_pages(client, curator, monkeypatch):
+    monkeypatch.setattr("casestudies.admin.case_history.DELETED_PER_PAGE", 2)
+    client.force_login(curator)
+    for case in factories.CaseFactory.create_batch(3):
+        delete_in_admin(client, case)
+    first = client.get(deleted_url()).content.decode()
+    assert first.count("Restore as draft") == 2 and "Page 1 of 2" in first and "?p=2" in first
+    second = client.get(deleted_url() + "?p=2").content.decode()
+    assert second.count("Restore as draft") == 1 and "Newer" in second

@@ -20,6 +20,7 @@ from .factories import (
     SourceFactory,
     UserFactory,
 )
+from .import_helpers import new_row, to_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -42,29 +43,6 @@ def world():
 def export(client) -> list[dict]:
     body = b"".join(client.get("/cases.csv").streaming_content).decode()
     return list(csv.DictReader(io.StringIO(body, newline="")))
-
-
-def to_csv(rows: list[dict], header: list[str] | None = None) -> bytes:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header or list(rows[0]))
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue().encode("utf-8")
-
-
-def new_row(template: dict, **changes) -> dict:
-    row = dict.fromkeys(template, "")
-    row.update(
-        slug="new-case",
-        title="A new case",
-        chapter_source="book",
-        chapter_number="7",
-        countries="DE",
-        sources="book",
-        status="published",
-    )
-    row.update(changes)
-    return row
 
 
 def test_preview_classifies_rows_and_writes_nothing(client, world):

@@ -1,14 +1,12 @@
 """The admin's import page: permissions, preview, confirmation, nothing trusted from the client."""
 
-import csv
-import io
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from casestudies.models import Case
 
-from .factories import CaseFactory, ChapterFactory, CountryFactory, SourceFactory, UserFactory
+from .factories import CountryFactory, UserFactory
+from .import_helpers import exported_and_new_row, to_csv
 
 pytestmark = pytest.mark.django_db
 
@@ -17,31 +15,13 @@ URL = "/admin/casestudies/case/import/"
 
 @pytest.fixture
 def sheet(client):
-    CountryFactory(code="SE", name="Sweden")
-    ChapterFactory(source=SourceFactory(slug="book"), number=3)
-    existing = CaseFactory(slug="existing", title="Existing")
-    body = b"".join(client.get("/cases.csv").streaming_content).decode()
-    (row,) = list(csv.DictReader(io.StringIO(body, newline="")))
-    assert row["slug"] == existing.slug
+    """make(**changes): the exported existing case, then a new case with the changes."""
 
     def make(**changes) -> bytes:
-        new = dict.fromkeys(row, "")
-        new.update(
-            slug="from-sheet",
-            title="From the sheet",
-            chapter_source="book",
-            chapter_number="3",
-            countries="SE",
-            sources="book",
-            status="published",
-        )
-        new.update(changes)
-        out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=list(row))
-        writer.writeheader()
-        writer.writerows([row, new])
-        return out.getvalue().encode()
+        return to_csv([row, {**new, **changes}])
 
+    row, new = exported_and_new_row(client)
+    assert row["slug"] == "existing"
     return make
 
 
