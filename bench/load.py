@@ -188,13 +188,20 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     mix = ", ".join(f"{kind} {share} %" for kind, share in shares.items())
     verdict = "met" if errors == 0 and result["status_5xx"] == 0 else "NOT met"
     lines = [
         "# Load test: production server, PostgreSQL, 100,000 cases",
         "",
-        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on commit `{commit}` (plus work in "
-        "progress) with `bench/load.py` and `bench/load_mix.lua`.",
+        f"Measured {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on commit `{commit}`"
+        f"{' (plus uncommitted changes)' if dirty else ''} with `bench/load.py` and "
+        "`bench/load_mix.lua`.",
         "",
         f"- **Server**: gunicorn {args.workers} sync workers, production settings (DEBUG off, "
         "whitenoise, CSP, structured request logs written to a file), started by "
