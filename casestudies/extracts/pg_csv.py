@@ -16,6 +16,7 @@ that both writers give identical bytes on awkward data, so the two cannot drift
 apart unnoticed. SQLite, JSON and the outcomes extract keep the Python writer.
 """
 
+import csv
 import logging
 from collections import deque
 from collections.abc import Iterator
@@ -26,8 +27,9 @@ from queue import SimpleQueue
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Chapter, Country, Outcome
+from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Chapter, Country, Outcome, m2m_link
 from .columns import ExportContext, outcome_column_names
+from .csv_safe import PREFIX, TRIGGERS
 from .writers import BOM, header_line
 
 logger = logging.getLogger(__name__)
@@ -38,12 +40,28 @@ logger = logging.getLogger(__name__)
 CHUNK_SIZE = 2000
 LINES_PER_PIECE = 100  # about 80 kB of CSV per piece of the response
 
-# Neutralise (csv_safe: a leading =, +, -, @, tab or CR, possibly after apostrophes,
-# gets one more apostrophe), then quote as the csv module does. Standard-conforming
-# strings: the backslashes below reach the regular expression as written.
-_TRIGGER = r"'^''*[-=+@\t\r]'"
-_NEEDS_QUOTES = r"""'[",\r\n]'"""
-_EITHER = r"""'^''*[-=+@\t\r]|[",\r\n]'"""
+
+def _literal(text: str) -> str:
+    """A standard-conforming SQL string literal (a backslash is an ordinary character)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _any_of(characters) -> str:
+    """A regular-expression bracket matching any of the characters (backslash-escaped:
+    in PostgreSQL's expressions, as in Python's, a backslash before punctuation or a
+    control character stands for that character)."""
+    return "[" + "".join("\\" + c for c in characters) + "]"
+
+
+# Neutralise as csv_safe does (a trigger first, possibly after apostrophes, gets one more
+# apostrophe), then quote as the csv module does (a cell holding its delimiter, its quote
+# character or a character of its line terminator is quoted). Built from their
+# definitions, so that the SQL cannot come to disagree with them.
+_TRIGGER_RE = f"^{_any_of(PREFIX)}*{_any_of(TRIGGERS)}"
+_QUOTES_RE = _any_of(csv.excel.delimiter + csv.excel.quotechar + csv.excel.lineterminator)
+_TRIGGER = _literal(_TRIGGER_RE)
+_NEEDS_QUOTES = _literal(_QUOTES_RE)
+_EITHER = _literal(f"{_TRIGGER_RE}|{_QUOTES_RE}")
 _CELL = (
     # Most cells need neither: one regular expression for them, not two.
     "CASE WHEN NOT {x} ~ {either} THEN {x} "
@@ -77,44 +95,38 @@ class _Query:
     """The chunk query: raw values per case (inner SELECT), formatted into lines (outer)."""
 
     def __init__(self, connection, columns, ctx: ExportContext):
-        self.q = q = connection.ops.quote_name
+        self.quote = connection.ops.quote_name
         self.joins: list[str] = []
-        raw: dict[str, str] = {}  # column name -> SQL of its value (text or integer)
-
-        def table(model) -> str:
-            return q(model._meta.db_table)
-
-        def col(model, name: str) -> str:
-            return q(model._meta.get_field(name).column)
-
-        chapter, source = Chapter, Chapter._meta.get_field("source").related_model
+        table, col = self._table, self._col
+        source = Chapter._meta.get_field("source").related_model
         influence = Case._meta.get_field("users_influence").related_model
         self.joins += [
             f"JOIN {table(Case)} c ON c.id = k.id",
-            f"JOIN {table(chapter)} ch ON ch.id = c.{col(Case, 'chapter')}",
-            f"JOIN {table(source)} chs ON chs.id = ch.{col(chapter, 'source')}",
+            f"JOIN {table(Chapter)} ch ON ch.id = c.{col(Case, 'chapter')}",
+            f"JOIN {table(source)} chs ON chs.id = ch.{col(Chapter, 'source')}",
             f"LEFT JOIN {table(influence)} ui ON ui.id = c.{col(Case, 'users_influence')}",
         ]
-        for name in (
+        case_columns = (
             "slug",
             "title",
             "summary",
             "locality",
             "participants",
+            "start_year",
+            "end_year",
+            "units_studied",
             "source_pages",
             "coder_note",
             "status",
-        ):
-            raw[name] = f"c.{col(Case, name)}"
+        )
+        # column name -> SQL of its value (text or integer)
+        raw: dict[str, str] = {name: f"c.{col(Case, name)}" for name in case_columns}
         raw |= {
             "id": "c.id",
-            "start_year": f"c.{col(Case, 'start_year')}",
-            "end_year": f"c.{col(Case, 'end_year')}",
-            "units_studied": f"c.{col(Case, 'units_studied')}",
             "chapter_source": "chs.slug",
-            "chapter_number": f"ch.{col(chapter, 'number')}",
-            "chapter_title": f"ch.{col(chapter, 'title')}",
-            "chapter_authors": f"ch.{col(chapter, 'authors')}",
+            "chapter_number": f"ch.{col(Chapter, 'number')}",
+            "chapter_title": f"ch.{col(Chapter, 'title')}",
+            "chapter_authors": f"ch.{col(Chapter, 'authors')}",
             "users_influence": "ui.slug",
             # The template is the request's (validated) host and the case URL pattern.
             "url": "%(url_head)s || c.slug || %(url_tail)s",
@@ -123,12 +135,12 @@ class _Query:
                 """'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
             ),
         }
-        raw |= self._countries(table, col)
+        raw |= self._countries()
         for name, _model in CASE_M2M_DIMENSIONS:
             if name != "countries":
-                raw[name] = self._terms(name, table, col)
-        raw |= self._outcomes(ctx, table, col)
-        raw |= self._sources(table, col, source)
+                raw[name] = self._terms(name)
+        raw |= self._outcomes(ctx)
+        raw |= self._sources(source)
 
         missing = [column.name for column in columns if column.name not in raw]
         if missing:
@@ -156,6 +168,12 @@ class _Query:
         head, _, tail = ctx.case_url_template.partition("SLUG-PLACEHOLDER")
         self.params = {"url_head": head, "url_tail": tail}
 
+    def _table(self, model) -> str:
+        return self.quote(model._meta.db_table)
+
+    def _col(self, model, name: str) -> str:
+        return self.quote(model._meta.get_field(name).column)
+
     def _relation(self, alias: str, from_: str, aggregates: list[str]) -> None:
         """Join one relation grouped by case, read only for the chunk's cases."""
         self.joins.append(
@@ -164,14 +182,25 @@ class _Query:
             f"ON {alias}.case_id = k.id"
         )
 
-    def _countries(self, table, col) -> dict[str, str]:
-        through = Case._meta.get_field("countries").remote_field.through
+    def _through(self, name: str) -> str:
+        """``<link table> t JOIN <term table> v`` for a many-to-many field of cases."""
+        through, case_field, term_field = m2m_link(name)
+        assert case_field.column == "case_id"  # _relation groups by it
+        vocabulary = term_field.related_model
+        key = self.quote(vocabulary._meta.pk.column)
+        return (
+            f"{self._table(through)} t JOIN {self._table(vocabulary)} v "
+            f"ON v.{key} = t.{self.quote(term_field.column)}"
+        )
+
+    def _countries(self) -> dict[str, str]:
+        table, col = self._table, self._col
         region = Country._meta.get_field("world_region").related_model
         tradition = Country._meta.get_field("welfare_tradition").related_model
         order = "ORDER BY v.name, v.code"  # as records._load_relations and _Lookups
         self._relation(
             "rc",
-            f"{table(through)} t JOIN {table(Country)} v ON v.code = t.country_id "
+            f"{self._through('countries')} "
             f"LEFT JOIN {table(region)} wr ON wr.id = v.{col(Country, 'world_region')} "
             f"LEFT JOIN {table(tradition)} wt ON wt.id = v.{col(Country, 'welfare_tradition')}",
             [
@@ -188,19 +217,17 @@ class _Query:
             "welfare_traditions": _distinct("rc.traditions"),
         }
 
-    def _terms(self, name: str, table, col) -> str:
-        field = Case._meta.get_field(name)
-        through, vocabulary = field.remote_field.through, field.related_model
-        target = through._meta.get_field(field.m2m_reverse_field_name()).column
+    def _terms(self, name: str) -> str:
         alias = f"r_{name}"
         self._relation(
             alias,
-            f"{table(through)} t JOIN {table(vocabulary)} v ON v.id = t.{self.q(target)}",
+            self._through(name),
             ["""string_agg(v.slug, '|' ORDER BY v."order", v.label, v.slug) AS codes"""],
         )
         return f"{alias}.codes"
 
-    def _outcomes(self, ctx: ExportContext, table, col) -> dict[str, str]:
+    def _outcomes(self, ctx: ExportContext) -> dict[str, str]:
+        table, col = self._table, self._col
         direction = Outcome._meta.get_field("direction").related_model
         aggregates, raw = [], {}
         for i, dimension in enumerate(ctx.dimensions):
@@ -222,7 +249,8 @@ class _Query:
             )
         return raw
 
-    def _sources(self, table, col, source) -> dict[str, str]:
+    def _sources(self, source) -> dict[str, str]:
+        table, col = self._table, self._col
         # As records: by confidence (code point order, as Python sorts), then the source.
         order = 'ORDER BY t.confidence COLLATE "C", s.year, s.slug'
         self._relation(

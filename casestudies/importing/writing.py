@@ -13,7 +13,7 @@ from django.core.management.color import no_style
 from django.db import connection
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from ..models import Case, CaseSource, Outcome
+from ..models import Case, CaseSource, Outcome, m2m_link
 from .validation import CREATE, M2M_FIELDS, SCALAR_FIELDS, UPDATE, RowPlan
 
 BATCH = 500
@@ -82,13 +82,10 @@ def _update_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
     return cases
 
 
-def _through(name: str):
-    m2m = Case._meta.get_field(name)
-    return (
-        m2m.remote_field.through,
-        m2m.m2m_field_name() + "_id",
-        m2m.m2m_reverse_field_name() + "_id",
-    )
+def _through(name: str) -> tuple:
+    """The link table and the attributes of its case and term ids."""
+    through, case_field, term_field = m2m_link(name)
+    return through, case_field.attname, term_field.attname
 
 
 def _write_m2m(pairs: list[tuple[RowPlan, Case]]) -> None:

@@ -7,6 +7,7 @@ from .case import (
     CaseStatus,
     Confidence,
     Outcome,
+    m2m_link,
 )
 from .reference import Chapter, Country, Source
 from .vocabulary import (
@@ -54,4 +55,5 @@ __all__ = [
     "VocabularyTerm",
     "WelfareTradition",
     "WorldRegion",
+    "m2m_link",
 ]

@@ -237,6 +237,18 @@ class Case(models.Model):
         return self.status == CaseStatus.PUBLISHED
 
 
+def m2m_link(name: str) -> tuple[type[models.Model], models.Field, models.Field]:
+    """A many-to-many field of Case as its link table: (model, case field, term field).
+
+    Callers take what they need of the two foreign keys: ``name`` for ORM lookups,
+    ``attname`` for the id column's attribute, ``column`` for raw SQL.
+    """
+    field = Case._meta.get_field(name)
+    through = field.remote_field.through
+    get = through._meta.get_field
+    return through, get(field.m2m_field_name()), get(field.m2m_reverse_field_name())
+
+
 class OutcomeManager(models.Manager):
     def get_by_natural_key(self, case_slug, dimension_slug):
         return self.get(case__slug=case_slug, dimension__slug=dimension_slug)
