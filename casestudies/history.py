@@ -400,6 +400,12 @@ def case_revert(*, case: Case, history_id: int, user, reason: str = "") -> list[
     Everything happens in one transaction and leaves one new history version.
     """
     version, _versions = case_version(case.pk, history_id)
+    return _revert(case, version, user=user, reason=reason)
+
+
+def _revert(case: Case, version: Version, *, user, reason: str, created: bool = False):
+    """case_revert's work, for a version already read; ``created`` types the new version
+    "created" (a case brought back after its deletion)."""
     if version.kind == "-":
         raise ValidationError("That version records a deletion; choose an earlier one.")
     target = version.state
@@ -435,7 +441,7 @@ def case_revert(*, case: Case, history_id: int, user, reason: str = "") -> list[
 
         locked.updated_by = user
         reason = reason or f"Reverted to version {version.number} ({when})"
-        with one_version(locked, user=user, reason=reason):
+        with one_version(locked, user=user, reason=reason, created=created):
             for name, pks in m2m.items():
                 getattr(locked, name).set(pks)
             _restore_children(
@@ -533,10 +539,11 @@ def case_restore(*, case_id: int, user, reason: str = "") -> tuple[Case, list[st
     """Bring a deleted case back, as it was just before its deletion, as a draft.
 
     Same id (so its history reads on), fields, coded values, outcomes and sources,
-    through :func:`case_revert`; a draft, because a curator should look before it is
-    public again. Raises ``ValidationError`` (nothing written) when the case is not
-    deleted or cannot be restored, e.g. another case now has its slug or its chapter
-    is gone. Leaves one new history version, typed "created", with the reason.
+    restored as :func:`case_revert` restores a version; a draft, because a curator
+    should look before it is public again. Raises ``ValidationError`` (nothing
+    written) when the case is not deleted or cannot be restored, e.g. another case
+    now has its slug or its chapter is gone. Leaves one new history version, typed
+    "created", with the reason.
     """
     if Case.objects.filter(pk=case_id).exists():
         raise ValidationError("That case exists; it has not been deleted.")
@@ -556,16 +563,9 @@ def case_restore(*, case_id: int, user, reason: str = "") -> tuple[Case, list[st
             case.full_clean(exclude=["status"], validate_unique=True)
         except ValidationError as exc:
             raise ValidationError(_named_messages(exc)) from exc
-        case.skip_history_when_saving = True  # case_revert records the one version
+        case.skip_history_when_saving = True  # _revert records the one version
         case.save(force_insert=True)
         del case.skip_history_when_saving
-        warnings = case_revert(
-            case=case,
-            history_id=before.history_id,
-            user=user,
-            reason=reason or f"Restored after deletion, as version {before.number} ({when})",
-        )
-        record = Case.history.filter(id=case.pk).latest("history_date", "history_id")
-        record.history_type = "+"
-        record.save(update_fields=["history_type"])
+        reason = reason or f"Restored after deletion, as version {before.number} ({when})"
+        warnings = _revert(case, before, user=user, reason=reason, created=True)
     return case, warnings

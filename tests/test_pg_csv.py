@@ -144,7 +144,7 @@ def test_parallel_rendering_matches_serial_and_closes_its_connections(settings, 
 
     settings.EXTRACT_PG_CONNECTIONS = 3
     parallel = CasesCsv(cases, columns, ctx)
-    assert parallel._counter.parallel == 3
+    assert parallel._chunks.parallel == 3
     by_three = b"".join(parallel)
     assert parallel.count == 11
     assert _backends(before) == before  # the helpers' connections are closed
@@ -166,7 +166,7 @@ def test_inside_a_transaction_one_connection_does_it_all(rich_atlas, settings):
     settings.EXTRACT_PG_CONNECTIONS = 4
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
     extract = CasesCsv(published_cases_for_query(QueryDict()), case_columns(ctx.dimensions), ctx)
-    assert extract._counter.parallel == 1  # others would not see this test's data
+    assert extract._chunks.parallel == 1  # others would not see this test's data
     assert b"".join(extract).count(b"\r\n") == 4
 
 

@@ -75,6 +75,14 @@ class CaseHistoryMixin:
             **extra,
         }
 
+    def _back_to_case(self, request, case, done: str, warnings: list[str]):
+        """After a revert or a restore: say so (and what was left out), open the case."""
+        self.message_user(request, done, messages.SUCCESS)
+        for warning in warnings:
+            self.message_user(request, warning, messages.WARNING)
+        info = self.opts.app_label, self.opts.model_name
+        return HttpResponseRedirect(reverse("admin:{}_{}_change".format(*info), args=[case.pk]))
+
     def history_view(self, request, object_id, extra_context=None):
         """Every version, newest first, with what each changed; pick two to compare."""
         case = self._case_for_history(request, object_id)
@@ -121,19 +129,8 @@ class CaseHistoryMixin:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                self.message_user(
-                    request,
-                    f"“{case}” was reverted to version {version.number}.",
-                    messages.SUCCESS,
-                )
-                for warning in warnings:
-                    self.message_user(request, warning, messages.WARNING)
-                return HttpResponseRedirect(
-                    reverse(
-                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                        args=[case.pk],
-                    )
-                )
+                done = f"“{case}” was reverted to version {version.number}."
+                return self._back_to_case(request, case, done, warnings)
         context = self._context(
             request,
             case,
@@ -209,16 +206,8 @@ class CaseHistoryMixin:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                restored = f"“{case}” was restored as a draft, with its history."
-                self.message_user(request, restored, messages.SUCCESS)
-                for warning in warnings:
-                    self.message_user(request, warning, messages.WARNING)
-                return HttpResponseRedirect(
-                    reverse(
-                        f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-                        args=[case.pk],
-                    )
-                )
+                done = f"“{case}” was restored as a draft, with its history."
+                return self._back_to_case(request, case, done, warnings)
         page = Paginator(deleted_cases(), DELETED_PER_PAGE).get_page(request.GET.get("p"))
         context = {
             **self.admin_site.each_context(request),

@@ -18,26 +18,27 @@ class CasesCsv:
     """The CSV's bytes (iterate once); ``count``: the rows written so far."""
 
     def __init__(self, queryset, columns: list[Column], ctx: ExportContext, *, bom: bool = False):
-        self.count = 0
+        self._records_read = 0
         if pg_csv.supports(queryset):
-            self._counter = pg_csv.Chunks(queryset, columns, ctx)
-            self._texts = iter(self._counter)
+            self._chunks = pg_csv.Chunks(queryset, columns, ctx)
+            self._texts = iter(self._chunks)
             self._pieces = pg_csv.stream_cases_csv(self._texts, columns, bom=bom)
         else:
-            self._counter = self._texts = None
+            self._chunks = self._texts = None
             self._pieces = stream_csv(self._counted(primed(queryset)), columns, ctx, bom=bom)
+
+    @property
+    def count(self) -> int:
+        return self._chunks.count if self._chunks is not None else self._records_read
 
     def _counted(self, records):
         for record in records:
-            self.count += 1
+            self._records_read += 1
             yield record
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            for piece in self._pieces:
-                if self._counter is not None:
-                    self.count = self._counter.count
-                yield piece
+            yield from self._pieces
         finally:
             self.close()
 
