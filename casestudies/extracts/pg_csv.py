@@ -30,6 +30,7 @@ from django.db import DatabaseError, connections
 from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Chapter, Country, Outcome, m2m_link
 from .columns import ExportContext, outcome_column_names
 from .csv_safe import PREFIX, TRIGGERS
+from .records import CASE_FIELDS
 from .writers import BOM, header_line
 
 logger = logging.getLogger(__name__)
@@ -106,21 +107,10 @@ class _Query:
             f"JOIN {table(source)} chs ON chs.id = ch.{col(Chapter, 'source')}",
             f"LEFT JOIN {table(influence)} ui ON ui.id = c.{col(Case, 'users_influence')}",
         ]
-        case_columns = (
-            "slug",
-            "title",
-            "summary",
-            "locality",
-            "participants",
-            "start_year",
-            "end_year",
-            "units_studied",
-            "source_pages",
-            "coder_note",
-            "status",
-        )
+        # The case's own fields that the Python writer reads too and writes as they are.
+        own = [f for f in CASE_FIELDS if "__" not in f and f not in ("pk", "updated_at")]
         # column name -> SQL of its value (text or integer)
-        raw: dict[str, str] = {name: f"c.{col(Case, name)}" for name in case_columns}
+        raw: dict[str, str] = {name: f"c.{col(Case, name)}" for name in own}
         raw |= {
             "id": "c.id",
             "chapter_source": "chs.slug",
