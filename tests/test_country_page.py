@@ -133,3 +133,22 @@ def test_a_country_with_many_cases_shows_the_first_and_links_to_all(client, swed
     assert len(response.context["cases"]) == COUNTRY_PAGE_CASES
     assert response.context["here_total"] == total
     assert f"All {total} cases in the case list" in response.content.decode()
+
+
+def test_every_share_has_its_n_and_a_small_sample_is_flagged(client, sweden):
+    page = client.get("/countries/se/").content.decode()
+    assert "(n = 2, " in page and "(n = 4)" in page  # Sweden's 2 cases, the atlas's 4
+    assert "Small sample" in page
+    # Every difference carries the caution, linked to its explanation.
+    differences = page.count('<a class="caution-marker" href="#small-sample">n = 2')
+    rows = sum(len(rows) for _, rows in client.get("/countries/se/").context["profile"])
+    assert differences == rows > 0
+
+
+def test_five_cases_are_no_small_sample(client, sweden):
+    for _ in range(3):
+        CaseFactory(countries=[sweden])
+    response = client.get("/countries/se/")
+    assert response.context["small_sample"] is False
+    assert b"Small sample" not in response.content
+    assert b"(n = 5)" in response.content

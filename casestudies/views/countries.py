@@ -9,6 +9,8 @@ from ..matrix import COL_AXES
 from ..models import Case, Country
 
 COUNTRY_PAGE_CASES = 25
+# Fewer cases than this and a share is an anecdote: the page says so beside it.
+SMALL_SAMPLE = 5
 # The dimensions whose mix a country page sets beside the whole atlas's.
 PROFILE_AXES = ("participation_form", "provider_type", "policy_field")
 
@@ -101,5 +103,7 @@ def country_detail(request, code):
         "here_total": here_total,
         "atlas_total": atlas_total,
         "profile": profile if here_total else [],
+        "small_sample": 0 < here_total < SMALL_SAMPLE,
+        "small_sample_limit": SMALL_SAMPLE,
     }
     return render(request, "casestudies/country_detail.html", context)
