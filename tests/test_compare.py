@@ -1,6 +1,8 @@
 """Compare: chosen cases or a chapter's cases side by side, and its bad inputs."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from casestudies.models import CaseStatus
 from casestudies.views.compare import MAX_CHAPTER_CASES
@@ -111,7 +113,7 @@ def test_without_a_selection_the_page_explains_how_to_choose(client, db):
     response = client.get("/compare/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "How to choose cases" in html
+    assert "Choose cases" in html and "Other ways to choose cases" in html
     assert "/compare/?cases=" in html
 
 
@@ -158,3 +160,56 @@ def test_query_count_is_pinned(client, pair, django_assert_max_num_queries):
     with django_assert_max_num_queries(COMPARE_MAX_QUERIES):
         response = client.get("/compare/", {"cases": ",".join(["swedish-coops", *more])})
         assert response.status_code == 200
+
+
+def _picker_slugs(response) -> list[tuple[str, bool]]:
+    return [(case.slug, ticked) for case, ticked in response.context["choices"]]
+
+
+def test_the_picker_lists_published_cases_with_checkboxes(client, pair):
+    CaseFactory(slug="hidden-draft", title="Swedish draft", status=CaseStatus.DRAFT)
+    response = client.get("/compare/")
+    assert sorted(_picker_slugs(response)) == [("belgian-coops", False), ("swedish-coops", False)]
+    html = response.content.decode()
+    assert 'type="checkbox" name="cases" value="swedish-coops"' in html
+    assert '<button type="submit" name="pick" value="1">' in html
+
+
+def test_the_picker_searches_like_the_case_list(client, pair):
+    response = client.get("/compare/", {"find": "Swedish"})
+    assert _picker_slugs(response) == [("swedish-coops", False)]
+    listing = client.get("/cases/", {"q": "Swedish"})
+    assert response.context["found_total"] == listing.context["page"].paginator.count
+
+
+def test_a_second_search_keeps_the_cases_already_ticked(client, pair):
+    response = client.get("/compare/", {"find": "Belgian", "cases": "swedish-coops"})
+    assert _picker_slugs(response) == [("swedish-coops", True), ("belgian-coops", False)]
+    assert 'type="hidden" name="cases" value="swedish-coops"' in response.content.decode()
+
+
+def test_picking_two_compares_them(client, pair):
+    response = client.get(
+        "/compare/", {"find": "", "pick": "1", "cases": ["swedish-coops", "belgian-coops"]}
+    )
+    assert response.status_code == 200
+    assert [c.slug for c in response.context["cases"]] == ["swedish-coops", "belgian-coops"]
+
+
+def test_picking_one_shows_the_picker_again_with_the_reason(client, pair):
+    response = client.get("/compare/", {"find": "", "pick": "1", "cases": "swedish-coops"})
+    assert response.status_code == 400
+    assert "choose at least 2" in response.content.decode()
+    assert _picker_slugs(response)[0] == ("swedish-coops", True)
+
+
+def test_picker_query_count_does_not_grow_with_cases(client, pair):
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            client.get("/compare/", {"find": "co-ops", "cases": "swedish-coops"})
+        return len(captured)
+
+    before = queries()
+    for n in range(5):
+        CaseFactory(title=f"More co-ops {n}")
+    assert queries() == before <= 4

@@ -3,15 +3,22 @@
 ``/compare/?cases=a,b`` and ``/compare/?cases=a&cases=b`` (what the case list's
 checkboxes submit) are the same selection. Without a selection the page explains
 how to make one; a selection that is given but unusable is a 400.
+
+The picker (``?find=words``) lists the published cases the case list's search
+finds, with checkboxes that submit ``cases``: choosing works without JavaScript.
+A selection made in the picker that is unusable (one case ticked, five) shows the
+picker again with the reason, still as a 400.
 """
 
 from dataclasses import dataclass
 
+from django.http import QueryDict
 from django.shortcuts import render
 
 from ..errors import BadParameter
 from ..models import Case, Chapter
 from ..presenters import FieldRow, case_field_rows
+from ..selectors import case_query
 
 MIN_CASES = 2
 MAX_CASES = 4
@@ -19,6 +26,8 @@ MAX_CASES = 4
 # being readable, so the page shows the first ones and says so.
 MAX_CHAPTER_CASES = 8
 MAX_SLUG_LENGTH = 120
+# The picker lists this many matches; a narrower search finds the rest.
+PICKER_LIMIT = 40
 
 
 @dataclass(frozen=True)
@@ -79,19 +88,63 @@ def _chapter_cases(value: str) -> tuple[Chapter, list[Case], int]:
     return chapter, cases, total
 
 
+def picker_cases(find: str, chosen: list[str]) -> tuple[list[tuple[Case, bool]], int]:
+    """(case, ticked) for the cases the list's search finds, and how many it finds.
+
+    Searching runs the case list's own search (a count and the first titles);
+    cases already chosen come first, ticked, so a second search adds to them.
+    """
+    params = QueryDict(mutable=True)
+    if find:
+        params["q"] = find
+    query = case_query(params)
+    total = query.filtered.count()
+    found = list(query.cases.only("slug", "title")[:PICKER_LIMIT])
+    kept = list(Case.objects.published().filter(slug__in=chosen).only("slug", "title"))
+    kept.sort(key=lambda case: chosen.index(case.slug))
+    seen = {case.slug for case in kept}
+    return [(c, True) for c in kept] + [(c, False) for c in found if c.slug not in seen], total
+
+
+def _picker(request, slugs: list[str], error: str = "", status: int = 200):
+    find = request.GET.get("find", "").strip()
+    choices, total = picker_cases(find, slugs)
+    context = {
+        "min_cases": MIN_CASES,
+        "max_cases": MAX_CASES,
+        "chapter": None,
+        "cases": [],
+        "picker": True,
+        "find": find,
+        "choices": choices,
+        "found_total": total,
+        "picker_limit": PICKER_LIMIT,
+        "error": error,
+    }
+    return render(request, "casestudies/compare.html", context, status=status)
+
+
 def compare(request):
     slugs = requested_slugs(request.GET)
     chapter_value = request.GET.get("chapter", "").strip()
     if slugs and chapter_value:
         raise BadParameter("chapter", "give either cases or a chapter, not both.")
     context = {"min_cases": MIN_CASES, "max_cases": MAX_CASES, "chapter": None}
+    if "find" in request.GET and not chapter_value:
+        if "pick" not in request.GET:  # searching, not yet comparing
+            return _picker(request, slugs)
+        try:
+            _chosen_cases(slugs)
+        except BadParameter as error:
+            return _picker(request, slugs, error.message, status=400)
+        # A valid pick: fall through to the comparison below.
     if chapter_value:
         chapter, cases, total = _chapter_cases(chapter_value)
         context.update(chapter=chapter, chapter_total=total)
     elif slugs or "cases" in request.GET:
         cases = _chosen_cases(slugs)
     else:
-        return render(request, "casestudies/compare.html", {**context, "cases": []})
+        return _picker(request, [])
     rows = compare_rows(cases)
     context.update(
         cases=cases,
