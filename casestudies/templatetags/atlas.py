@@ -19,6 +19,35 @@ def query_replace(context, **changes):
     return query.urlencode()
 
 
+# Bytes per selected case of each download, rounded up from what was measured: the
+# book's cases (cases.csv ~1.2 kB, JSON ~2.4x the CSV) and 100,000 synthetic ones
+# (docs/perf/extracts.md: cases.csv 78 MB, outcomes.csv 25 MB, extract.zip 7 MB).
+# An estimate stated as "about", never a promise: texts vary in length.
+BYTES_PER_CASE = {
+    "cases_csv": 1200,
+    "outcomes_csv": 250,
+    "cases_json": 2900,
+    "outcomes_json": 600,
+    "extract_zip": 150,
+}
+# The ZIP's data dictionary, citation and README, whatever the cases.
+ZIP_OVERHEAD = 10_000
+
+
+@register.simple_tag
+def approx_size(case_count, kind: str) -> str:
+    """The likely size of a download of ``case_count`` cases, as "about 30 kB"."""
+    size = int(case_count or 0) * BYTES_PER_CASE[kind]
+    if kind == "extract_zip":
+        size += ZIP_OVERHEAD
+    for unit, scale in (("MB", 1_000_000), ("kB", 1_000)):
+        if size >= scale:
+            value = size / scale
+            shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
+            return f"about {shown} {unit}"
+    return "under 1 kB"
+
+
 @register.filter
 def not_stated(value):
     """Show "not stated" for an empty value."""
