@@ -74,6 +74,16 @@ def link_source(connection, field_name: str, country_field: str = "") -> Source:
     return Source(joins, f"{{a}}c.{value_col}", (), True, pairs)
 
 
+def chapter_source(connection) -> Source:
+    """The chapter a case comes from: exactly one per case."""
+    q = connection.ops.quote_name
+    meta = Case._meta
+    table, pk, chapter = q(meta.db_table), q(meta.pk.column), q(meta.get_field("chapter").column)
+    joins = f"LEFT JOIN {table} {{a}}k ON {{a}}k.{pk} = {{id}}"
+    pairs = f"SELECT {pk} AS case_id, {chapter} AS val FROM {table}"  # noqa: S608
+    return Source(joins, f"{{a}}k.{chapter}", (), False, pairs)
+
+
 def outcome_source(connection, dimension_id: int) -> Source:
     """The direction of one outcome dimension: at most one per case."""
     q = connection.ops.quote_name
@@ -144,14 +154,17 @@ def _sqlite_sql(ids_sql: str, rows: Source, cols: Source) -> tuple[str, list]:
     cell_joins, col_value = cols.join("r.case_id", "cx")
     total_joins, total_value = cols.join("s.id", "tx")
     distinct = "DISTINCT " if rows.may_repeat else ""
+    # A column source that repeats a value for one case (two countries of one
+    # tradition) is made distinct per (case, row value) before it is counted.
+    unique = "DISTINCT " if cols.may_repeat else ""
+    cells = f"SELECT {unique}r.case_id, r.val AS rv, {col_value} AS cv FROM r {cell_joins}"  # noqa: S608
+    totals = f"SELECT {unique}s.id, {total_value} AS cv FROM s {total_joins}"  # noqa: S608
     sql = f"""
         WITH s(id) AS ({ids_sql}),
         r AS (SELECT {distinct}s.id AS case_id, {row_value} AS val FROM s {row_joins})
-        SELECT {CELL}, r.val, {col_value}, COUNT(*) FROM r {cell_joins}
-            GROUP BY r.val, {col_value}
+        SELECT {CELL}, rv, cv, COUNT(*) FROM ({cells}) c GROUP BY rv, cv
         UNION ALL SELECT {ROW}, val, NULL, COUNT(*) FROM r GROUP BY val
-        UNION ALL SELECT {COL}, NULL, {total_value}, COUNT(*) FROM s {total_joins}
-            GROUP BY {total_value}
+        UNION ALL SELECT {COL}, NULL, cv, COUNT(*) FROM ({totals}) t GROUP BY cv
         UNION ALL SELECT {ALL}, NULL, NULL, COUNT(*) FROM s
     """  # noqa: S608
     return sql, [*rows.params, *cols.params, *cols.params]
@@ -161,14 +174,11 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
     """Count ``case_ids`` (a ``values("pk")`` queryset) by two dimensions. One query.
 
     ``rows_of`` and ``cols_of`` take the connection and return a :class:`Source`;
-    only rows may repeat a value for one case (columns are link tables or one
-    outcome per case). On PostgreSQL a second query reads the data stamp, and a
-    cached result saves the counting one.
+    either may repeat a value for one case (``Source.may_repeat``). On PostgreSQL a
+    second query reads the data stamp, and a cached result saves the counting one.
     """
     connection = connections[case_ids.db]
     rows, cols = rows_of(connection), cols_of(connection)
-    if cols.may_repeat:
-        raise ValueError("Column sources must give each case a value at most once.")
     ids_sql, ids_params = case_ids.query.sql_with_params()
     build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
     sql, params = build(ids_sql, rows, cols)

@@ -1,138 +1,154 @@
-"""The cross-country matrix: published cases counted by two coded dimensions.
+"""The matrix: published cases counted by any two coded dimensions, as counts or shares.
 
-Rows are countries, welfare traditions or world regions; columns a participation
-form, provider type, policy field, level, or the direction of one chosen outcome
-dimension. Every number is a count of DISTINCT cases: a case set in Sweden and
-Denmark counts once in each of those rows but once only in a column total.
+Either axis is any dimension the case list filters by (its facets: country,
+welfare tradition, world region, policy field, provider type, participation
+form, level, phase, participation dimension, chapter) or the direction of one
+outcome dimension. Every number is a count of DISTINCT cases: a case set in
+Sweden and Denmark counts once in each of those rows but once only in a column
+total.
 
-The counts come from one statement of GROUP BY queries (cells, row totals,
-column totals, grand total; see ``casestudies.crosstab``) over the many-to-many
-tables, restricted to the ids of ``published_cases_for_query`` as a subquery, so
-the matrix honours every filter of the case list and costs the same whether it
-has 4 cells or 400.
+``build_matrix`` reads in four named steps: the shape a query asks for
+(``read_shape``), the counts (``crosstab``: one statement of GROUP BY queries
+over the link tables, restricted to the list's filtered ids, so it honours every
+filter of the case list and costs the same for 4 cells or 400), the row and
+column headings (``headings``), and the table laid out in the chosen measure
+(``lay_out``), with its headline (``headline``).
 
 A value of ``None`` in the counts is a case that lacks the dimension (a LEFT
-JOIN found nothing): it becomes the "not stated" row or column.
+JOIN found nothing): the "not stated" row or column. In shares it is hidden by
+default, and the shares are then of the cases that state the dimension.
 """
 
 import math
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from functools import partial
 
 from django.http import QueryDict
 
-from .crosstab import crosstab, link_source, outcome_source
+from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
 from .errors import BadParameter
-from .models import (
-    Country,
-    Level,
-    OutcomeDimension,
-    OutcomeDirection,
-    ParticipationForm,
-    PolicyField,
-    ProviderType,
-    WelfareTradition,
-    WorldRegion,
+from .facets.definitions import (
+    TERM_FACETS,
+    ChapterFacet,
+    CountryGroupFacet,
+    ManyToManyFacet,
+    TermFacet,
 )
+from .models import OutcomeDimension, OutcomeDirection
 from .selectors import published_cases_for_query
 
 # Parameters that choose the matrix's shape; everything else is a case-list filter.
-SHAPE_PARAMS = ("rows", "cols", "outcome_dimension")
+SHAPE_PARAMS = ("rows", "cols", "outcome_dimension", "measure", "not_stated")
 # Parameters of the list that do not select cases and so never reach a cell link.
 NOT_FILTERS = ("page",)
 HEAT_STEPS = 5
+# Fewer cases than this behind a row or column, and its shares are anecdotes.
+SMALL_SAMPLE = 5
+
+MEASURES = {
+    "count": "Counts",
+    "row_share": "Row shares (% of each row's cases)",
+    "col_share": "Column shares (% of each column's cases)",
+}
+NOT_STATED_CHOICES = {"show": "Shown", "hide": "Hidden"}
 
 
 @dataclass(frozen=True)
 class Axis:
-    key: str  # the value of rows= or cols=
+    key: str  # the value of rows= or cols=, and the case-list parameter a link sets
     label: str  # "Country", shown in headings and the form
-    path: str  # ORM path from Case to the primary key the counts group by
-    param: str  # the case-list parameter a cell link sets
     model: type
     code_attr: str  # attribute of ``model`` holding the parameter value
     not_stated: str  # what the "not stated" row or column stands for
+    source: Callable  # (connection, dimension) -> crosstab Source
+    order: tuple[str, ...]
+    term_label: Callable = str
+
+    @property
+    def param(self) -> str:
+        return self.key
 
 
-ROW_AXES: dict[str, Axis] = {
-    axis.key: axis
-    for axis in (
-        Axis("country", "Country", "countries", "country", Country, "code", "no country recorded"),
-        Axis(
-            "welfare_tradition",
-            "Welfare tradition",
-            "countries__welfare_tradition",
-            "welfare_tradition",
-            WelfareTradition,
-            "slug",
-            "no country recorded, or a country not classified",
-        ),
-        Axis(
-            "world_region",
-            "World region",
-            "countries__world_region",
-            "world_region",
-            WorldRegion,
-            "slug",
-            "no country recorded, or a country without a region",
-        ),
-    )
+def _facet_source(facet: TermFacet) -> Callable:
+    if isinstance(facet, ManyToManyFacet):
+        return lambda connection, dimension: link_source(connection, facet.field_name)
+    if isinstance(facet, CountryGroupFacet):
+        return lambda connection, dimension: link_source(
+            connection, "countries", facet.country_field
+        )
+    if isinstance(facet, ChapterFacet):
+        return lambda connection, dimension: chapter_source(connection)
+    raise TypeError(f"no crosstab source for {facet!r}")
+
+
+# What "not stated" means where a country-level dimension is missing.
+NOT_STATED_TEXT = {
+    "country": "no country recorded",
+    "welfare_tradition": "no country recorded, or a country not classified",
+    "world_region": "no country recorded, or a country without a region",
 }
 
-COL_AXES: dict[str, Axis] = {
-    axis.key: axis
-    for axis in (
-        Axis(
-            "participation_form",
-            "Participation form",
-            "participation_forms",
-            "participation_form",
-            ParticipationForm,
-            "slug",
-            "participation form not stated",
-        ),
-        Axis(
-            "provider_type",
-            "Provider type",
-            "provider_types",
-            "provider_type",
-            ProviderType,
-            "slug",
-            "provider type not stated",
-        ),
-        Axis(
-            "policy_field",
-            "Policy field",
-            "policy_fields",
-            "policy_field",
-            PolicyField,
-            "slug",
-            "policy field not stated",
-        ),
-        Axis("level", "Level", "levels", "level", Level, "slug", "level not stated"),
-        Axis(
-            "outcome",
-            "Outcome direction",
-            "outcomes__direction",  # of the chosen dimension only: see crosstab
-            "outcome",
-            OutcomeDirection,
-            "slug",
-            "no outcome reported on this dimension",
-        ),
-    )
-}
 
+def _facet_axis(facet: TermFacet) -> Axis:
+    return Axis(
+        key=facet.param,
+        label=facet.label,
+        model=facet.model,
+        code_attr=facet.key_field,
+        not_stated=NOT_STATED_TEXT.get(facet.param, f"{facet.label.lower()} not stated"),
+        source=_facet_source(facet),
+        order=tuple(facet.order_fields),
+        term_label=facet.term_label,
+    )
+
+
+OUTCOME_AXIS = Axis(
+    key="outcome",
+    label="Outcome direction",
+    model=OutcomeDirection,
+    code_attr="slug",
+    not_stated="no outcome reported on this dimension",
+    source=lambda connection, dimension: outcome_source(connection, dimension.pk),
+    order=("order", "label"),
+)
+# Every coded dimension the list filters by, in the list's order, then outcomes.
+AXES: dict[str, Axis] = {
+    **{facet.param: _facet_axis(facet) for facet in TERM_FACETS},
+    OUTCOME_AXIS.key: OUTCOME_AXIS,
+}
 DEFAULT_ROWS = "country"
 DEFAULT_COLS = "participation_form"
 
 
 @dataclass(frozen=True)
+class Shape:
+    """What a query asks the matrix to be."""
+
+    rows: Axis
+    cols: Axis
+    outcome_dimension: OutcomeDimension | None
+    outcome_dimensions: list[OutcomeDimension]
+    measure: str  # a key of MEASURES
+    show_not_stated: bool
+
+    @property
+    def in_shares(self) -> bool:
+        return self.measure != "count"
+
+
+@dataclass(frozen=True)
 class Cell:
     count: int
-    bucket: int  # 0 (no case) to HEAT_STEPS (the largest cell): the heatmap shade
+    bucket: int  # 0 (no case) to HEAT_STEPS (the largest): the heatmap shade
     query: str | None  # case-list query string selecting exactly these cases, if one can
     title: str = ""  # "Sweden, Co-production": names the cell out of the table's context
+    share: float | None = None  # percent of the row's or column's cases, in shares
+    base: int = 0  # the cases the share is of
+
+    @property
+    def percent(self) -> str:
+        return "" if self.share is None else f"{self.share:.0f}%"
 
 
 @dataclass(frozen=True)
@@ -141,10 +157,19 @@ class Header:
     label: str
     code: str  # the parameter value (ISO code or slug); "" for "not stated"
     query: str | None  # link of the total
+    total: int = 0  # distinct cases of this row or column
+    # The cases this row's (column's) numbers rest on: its total, or in shares the
+    # base of its shares; written beside its name where it is a share's base.
+    n: int = 0
+    shows_n: bool = False
 
     @property
     def is_not_stated(self) -> bool:
         return self.key is None
+
+    @property
+    def is_small(self) -> bool:
+        return not self.is_not_stated and self.n < SMALL_SAMPLE
 
 
 @dataclass(frozen=True)
@@ -160,17 +185,31 @@ class Matrix:
     cols: Axis
     outcome_dimension: OutcomeDimension | None
     outcome_dimensions: list[OutcomeDimension]  # the choices of the form
+    measure: str
+    show_not_stated: bool
     columns: list[Header]
     lines: list[Line]
     column_totals: list[Cell]
     grand_total: Cell
-    largest: tuple[str, str, int] | None  # (row label, column label, count) of the top cell
+    # (row label, column label, number shown): the largest stated cell, never a
+    # "not stated" one, and in shares only among rows/columns of SMALL_SAMPLE or more.
+    largest: tuple[str, str, str] | None
+    largest_count: int  # the largest count of a stated cell (the heatmap's top)
+    hidden_not_stated: int  # cases left out of the shares for not stating a dimension
 
     @property
     def cols_label(self) -> str:
         if self.outcome_dimension is not None:
             return f"{self.cols.label}: {self.outcome_dimension.label}"
         return self.cols.label
+
+    @property
+    def in_shares(self) -> bool:
+        return self.measure != "count"
+
+    @property
+    def measure_label(self) -> str:
+        return MEASURES[self.measure]
 
 
 def matrix_filters(params: QueryDict) -> QueryDict:
@@ -181,11 +220,14 @@ def matrix_filters(params: QueryDict) -> QueryDict:
     return filters
 
 
-def _choice(params: QueryDict, name: str, axes: Mapping[str, Axis], default: str) -> Axis:
+# --- step 1: the shape ------------------------------------------------------------------
+
+
+def _choice(params: QueryDict, name: str, choices, default: str) -> str:
     value = params.get(name) or default
-    if value not in axes:
-        raise BadParameter(name, f"'{value:.40}' is not a dimension the matrix offers.", axes)
-    return axes[value]
+    if value not in choices:
+        raise BadParameter(name, f"'{value:.40}' is not a choice the matrix offers.", choices)
+    return value
 
 
 def _outcome_dimension(params: QueryDict, dimensions: list[OutcomeDimension]):
@@ -204,18 +246,42 @@ def _outcome_dimension(params: QueryDict, dimensions: list[OutcomeDimension]):
     )
 
 
-def _source(axis: Axis, dimension: OutcomeDimension | None):
-    """How ``crosstab`` reads an axis's (case, value) pairs."""
-    if axis.key == "outcome":
-        return partial(outcome_source, dimension_id=dimension.pk)
-    field_name, _, country_field = axis.path.partition("__")
-    return partial(link_source, field_name=field_name, country_field=country_field)
+def read_shape(params: QueryDict) -> Shape:
+    """The axes, outcome dimension, measure and not-stated choice. One query.
+
+    Raises BadParameter for an unknown choice, for the same dimension on both
+    axes, and for outcomes on both (one outcome dimension is chosen at a time).
+    """
+    rows = AXES[_choice(params, "rows", AXES, DEFAULT_ROWS)]
+    cols = AXES[_choice(params, "cols", AXES, DEFAULT_COLS)]
+    if rows is cols:
+        raise BadParameter("cols", f"rows and columns are both '{rows.key}': choose two.", AXES)
+    measure = _choice(params, "measure", MEASURES, "count")
+    # Hidden by default in shares, so "not stated" never makes up the largest share.
+    default = "hide" if measure != "count" else "show"
+    not_stated = _choice(params, "not_stated", NOT_STATED_CHOICES, default)
+    dimensions = list(OutcomeDimension.objects.ordered())
+    dimension = None
+    if OUTCOME_AXIS in (rows, cols):
+        dimension = _outcome_dimension(params, dimensions)
+    return Shape(rows, cols, dimension, dimensions, measure, not_stated == "show")
 
 
-def _bucket(count: int, largest: int) -> int:
-    if count <= 0 or largest <= 0:
-        return 0
-    return max(1, min(HEAT_STEPS, math.ceil(count * HEAT_STEPS / largest)))
+# --- step 2: the counts (casestudies.crosstab) ------------------------------------------
+
+
+def count(shape: Shape, filters: QueryDict) -> Crosstab:
+    """Distinct cases per cell, row, column and in all, for the list's filters."""
+    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    dimension = shape.outcome_dimension
+    return crosstab(
+        case_ids,
+        partial(shape.rows.source, dimension=dimension),
+        partial(shape.cols.source, dimension=dimension),
+    )
+
+
+# --- step 3: the headings ---------------------------------------------------------------
 
 
 def _normalise(param: str, value: str) -> str:
@@ -239,71 +305,162 @@ def _link(filters: QueryDict, choices: list[tuple[str, str]]) -> str | None:
     return query.urlencode()
 
 
+def headings(
+    axis: Axis, totals: dict, shape: Shape, filters: QueryDict, every_term: bool
+) -> list[Header]:
+    """The row or column headings, in the dimension's order. One query.
+
+    Rows list the terms that have cases; columns every term (zeros included),
+    so that one matrix's columns are comparable with another's. "Not stated"
+    comes last, where some case lacks the dimension and it is not hidden.
+    """
+    terms = axis.model.objects.order_by(*axis.order)
+    if not every_term:
+        terms = terms.filter(pk__in=[k for k in totals if k is not None])
+    dimension = shape.outcome_dimension
+
+    def code(term) -> str:
+        value = str(getattr(term, axis.code_attr))
+        return f"{dimension.slug}:{value}" if axis is OUTCOME_AXIS else value
+
+    headers = []
+    for term in terms:
+        value = code(term)
+        query = _link(filters, [(axis.param, value)])
+        headers.append(Header(term.pk, axis.term_label(term), value, query, totals.get(term.pk, 0)))
+    if totals.get(None) and shape.show_not_stated:
+        headers.append(Header(None, f"Not stated ({axis.not_stated})", "", None, totals[None]))
+    return headers
+
+
+# --- step 4: the table ------------------------------------------------------------------
+
+
+def _bucket(value: float, top: float) -> int:
+    if value <= 0 or top <= 0:
+        return 0
+    return max(1, min(HEAT_STEPS, math.ceil(value * HEAT_STEPS / top)))
+
+
+def _share(n: int, base: int) -> float | None:
+    return 100 * n / base if base else None
+
+
+def lay_out(counts: Crosstab, shape: Shape, filters: QueryDict, rows, columns) -> Matrix:
+    """The lines, totals and headline of the matrix in the shape's measure.
+
+    Shares are of the row's (or column's) cases; with "not stated" hidden, of
+    those that state the other dimension (the row's total less its not-stated
+    cell), so hiding never leaves shares that do not add up to their base.
+    """
+    cells = counts.cells
+    hide = not shape.show_not_stated
+
+    def row_base(row: Header) -> int:
+        return row.total - (cells.get((row.key, None), 0) if hide else 0)
+
+    def col_base(col: Header) -> int:
+        return col.total - (cells.get((None, col.key), 0) if hide else 0)
+
+    # Each heading's n; in shares, rows (columns) with nothing to share of are left out.
+    by_row, by_col = shape.measure == "row_share", shape.measure == "col_share"
+    rows = [
+        replace(row, n=row_base(row) if by_row else row.total, shows_n=by_row)
+        for row in rows
+        if not (by_row and row_base(row) == 0)
+    ]
+    columns = [
+        replace(col, n=col_base(col) if by_col else col.total, shows_n=by_col)
+        for col in columns
+        if not (by_col and col_base(col) == 0)
+    ]
+    stated = [n for (r, c), n in cells.items() if r is not None and c is not None]
+    largest_count = max(stated, default=0)
+    lines = []
+    for row in rows:
+        line_cells = []
+        for col in columns:
+            n = cells.get((row.key, col.key), 0)
+            exact = n and not (row.is_not_stated or col.is_not_stated)
+            query = _link(filters, [(shape.rows.param, row.code), (shape.cols.param, col.code)])
+            base = {"row_share": row_base(row), "col_share": col_base(col)}.get(shape.measure, 0)
+            share = _share(n, base) if shape.in_shares else None
+            bucket = _bucket(share, 100) if share is not None else _bucket(n, largest_count)
+            title = f"{row.label}, {col.label}"
+            line_cells.append(Cell(n, bucket, query if exact else None, title, share, base))
+        total = Cell(row.total, 0, row.query, row.label, base=row_base(row))
+        lines.append(Line(row, line_cells, total))
+    # In row shares the totals line is the whole selection's profile, comparable
+    # with each row's: a column's cases over the cases that state the column dimension.
+    stating = counts.total - (counts.cols.get(None, 0) if hide else 0)
+    column_totals = []
+    for col in columns:
+        if shape.measure == "row_share":
+            column_totals.append(
+                Cell(col.total, 0, col.query, col.label, _share(col.total, stating), stating)
+            )
+        else:  # in column shares, base is what the column's shares are of
+            column_totals.append(Cell(col.total, 0, col.query, col.label, None, col_base(col)))
+    return Matrix(
+        rows=shape.rows,
+        cols=shape.cols,
+        outcome_dimension=shape.outcome_dimension,
+        outcome_dimensions=shape.outcome_dimensions,
+        measure=shape.measure,
+        show_not_stated=shape.show_not_stated,
+        columns=columns,
+        lines=lines,
+        column_totals=column_totals,
+        grand_total=Cell(counts.total, 0, filters.urlencode()),
+        largest=headline(lines, columns, shape),
+        largest_count=largest_count,
+        hidden_not_stated=_hidden(counts) if hide else 0,
+    )
+
+
+def _hidden(counts: Crosstab) -> int:
+    """Cases lacking either dimension: left out of the table when not-stated is hidden."""
+    lacking = counts.rows.get(None, 0) + counts.cols.get(None, 0)
+    return lacking - counts.cells.get((None, None), 0)
+
+
+def headline(lines: list[Line], columns: list[Header], shape: Shape):
+    """(row, column, number) of the largest stated cell; in shares, of a large enough base.
+
+    A "not stated" cell is never the headline: it says what the sources lack, not
+    how co-production differs.
+    """
+    best, best_value = None, 0.0
+    for line in lines:
+        if line.header.is_not_stated:
+            continue
+        for col, cell in zip(columns, line.cells, strict=True):
+            if col.is_not_stated or not cell.count:
+                continue
+            if shape.in_shares:
+                if cell.base < SMALL_SAMPLE or cell.share is None:
+                    continue
+                value, shown = cell.share, f"{cell.percent} of {cell.base} cases"
+            else:
+                value, shown = cell.count, f"{cell.count} case{'s' if cell.count != 1 else ''}"
+            if value > best_value:
+                best, best_value = (line.header.label, col.label, shown), value
+    return best
+
+
+# --- all together -----------------------------------------------------------------------
+
+
 def build_matrix(params: QueryDict) -> Matrix:
     """The matrix a query asks for. Raises BadParameter; runs a fixed number of queries.
 
     Queries: outcome dimensions, the counts (one statement), row labels, column
     labels (four, whatever the data), plus whatever ``published_cases_for_query``
-    needs to validate its filters.
+    needs to validate its filters, and on PostgreSQL the data stamp.
     """
-    rows = _choice(params, "rows", ROW_AXES, DEFAULT_ROWS)
-    cols = _choice(params, "cols", COL_AXES, DEFAULT_COLS)
+    shape = read_shape(params)
     filters = matrix_filters(params)
-    case_ids = published_cases_for_query(filters).order_by().values("pk")
-
-    dimensions = list(OutcomeDimension.objects.ordered())
-    dimension = None
-    if cols.key == "outcome":
-        dimension = _outcome_dimension(params, dimensions)
-
-    counts = crosstab(case_ids, _source(rows, dimension), _source(cols, dimension))
-    cell_counts, row_totals, col_totals = counts.cells, counts.rows, counts.cols
-
-    def code(axis: Axis, term) -> str:
-        value = getattr(term, axis.code_attr)
-        return f"{dimension.slug}:{value}" if axis is cols and dimension else value
-
-    row_terms = rows.model.objects.filter(pk__in=[k for k in row_totals if k is not None])
-    row_terms = row_terms.order_by("name") if rows.model is Country else row_terms.ordered()
-    row_headers = [
-        Header(t.pk, str(t), code(rows, t), _link(filters, [(rows.param, code(rows, t))]))
-        for t in row_terms
-    ]
-    col_headers = [
-        Header(t.pk, str(t), code(cols, t), _link(filters, [(cols.param, code(cols, t))]))
-        for t in cols.model.objects.ordered()
-    ]
-    # "Not stated" only where some case lacks the dimension: honest, and no empty noise.
-    if row_totals.get(None):
-        row_headers.append(Header(None, f"Not stated ({rows.not_stated})", "", None))
-    if col_totals.get(None):
-        col_headers.append(Header(None, f"Not stated ({cols.not_stated})", "", None))
-
-    largest_count = max(cell_counts.values(), default=0)
-    largest = None
-    lines = []
-    for row in row_headers:
-        cells = []
-        for col in col_headers:
-            n = cell_counts.get((row.key, col.key), 0)
-            exact = not (row.is_not_stated or col.is_not_stated) and n
-            query = (
-                _link(filters, [(rows.param, row.code), (cols.param, col.code)]) if exact else None
-            )
-            cells.append(Cell(n, _bucket(n, largest_count), query, f"{row.label}, {col.label}"))
-            if n and (largest is None or n > largest[2]):
-                largest = (row.label, col.label, n)
-        total = row_totals.get(row.key, 0)
-        lines.append(Line(row, cells, Cell(total, 0, row.query)))
-    column_totals = [Cell(col_totals.get(col.key, 0), 0, col.query) for col in col_headers]
-    return Matrix(
-        rows=rows,
-        cols=cols,
-        outcome_dimension=dimension,
-        outcome_dimensions=dimensions,
-        columns=col_headers,
-        lines=lines,
-        column_totals=column_totals,
-        grand_total=Cell(counts.total, 0, filters.urlencode()),
-        largest=largest,
-    )
+    counts = count(shape, filters)
+    rows = headings(shape.rows, counts.rows, shape, filters, every_term=False)
+    columns = headings(shape.cols, counts.cols, shape, filters, every_term=True)
+    return lay_out(counts, shape, filters, rows, columns)

@@ -20,6 +20,7 @@ from .factories import (
     OutcomeFactory,
     ParticipationFormFactory,
     PolicyFieldFactory,
+    ProviderTypeFactory,
     WelfareTraditionFactory,
     WorldRegionFactory,
 )
@@ -40,6 +41,10 @@ def uncached(settings):
 
 @pytest.fixture
 def atlas():
+    return make_atlas()
+
+
+def make_atlas():
     """A small atlas with overlaps and gaps, and the codes a test needs to read it."""
     nordic = WelfareTraditionFactory(slug="nordic", label="Nordic")
     continental = WelfareTraditionFactory(slug="continental", label="Continental")
@@ -60,11 +65,28 @@ def atlas():
     improved = OutcomeDirectionFactory(slug="improved", label="Improved")
     worsened = OutcomeDirectionFactory(slug="worsened", label="Worsened")
 
+    third = ProviderTypeFactory(slug="third-sector", label="Third sector")
+    public = ProviderTypeFactory(slug="public", label="Public")
     specs = [
-        {"countries": [se], "participation_forms": [cp], "policy_fields": [childcare]},
+        {
+            "countries": [se],
+            "participation_forms": [cp],
+            "policy_fields": [childcare],
+            "provider_types": [third],
+        },
         # Two Nordic countries and two forms: one case, counted once per total.
-        {"countries": [se, dk], "participation_forms": [cp, cm], "policy_fields": [childcare]},
-        {"countries": [be], "participation_forms": [cm], "policy_fields": [health]},
+        {
+            "countries": [se, dk],
+            "participation_forms": [cp, cm],
+            "policy_fields": [childcare],
+            "provider_types": [third, public],
+        },
+        {
+            "countries": [be],
+            "participation_forms": [cm],
+            "policy_fields": [health],
+            "provider_types": [public],
+        },
         {"countries": [be], "participation_forms": [cp], "policy_fields": [childcare, health]},
         {"countries": [], "participation_forms": [cp], "policy_fields": []},
         {"countries": [dk, xx], "participation_forms": [], "policy_fields": [health]},
@@ -81,31 +103,28 @@ def atlas():
     return cases
 
 
-def _row_values(case, rows):
+def _values(case, axis, dimension="quality"):
+    """The codes a case has on an axis of the matrix, or {None} when it has none."""
     countries = list(case.countries.all())
-    if rows == "country":
+    if axis == "country":
         values = {c.code for c in countries}
-    elif rows == "welfare_tradition":
-        values = {c.welfare_tradition.slug if c.welfare_tradition else None for c in countries}
-    else:
-        values = {c.world_region.slug if c.world_region else None for c in countries}
-    return values or {None}
-
-
-def _col_values(case, cols, dimension="quality"):
-    if cols == "outcome":
+    elif axis in ("welfare_tradition", "world_region"):
+        values = {getattr(c, axis).slug if getattr(c, axis) else None for c in countries}
+    elif axis == "outcome":
         found = {f"{o.dimension.slug}:{o.direction.slug}" for o in case.outcomes.all()}
-        found = {v for v in found if v.startswith(f"{dimension}:")}
+        values = {v for v in found if v.startswith(f"{dimension}:")}
+    elif axis == "chapter":
+        values = {str(case.chapter.number)}
     else:
-        found = {t.slug for t in getattr(case, f"{cols}s").all()}
-    return found or {None}
+        values = {t.slug for t in getattr(case, f"{axis}s").all()}
+    return values or {None}
 
 
 def expected_counts(cases, rows, cols):
     """The matrix computed independently, in Python, from the factory data."""
     cells, row_totals, col_totals = Counter(), Counter(), Counter()
     for case in cases:
-        row_values, col_values = _row_values(case, rows), _col_values(case, cols)
+        row_values, col_values = _values(case, rows), _values(case, cols)
         for r in row_values:
             row_totals[r] += 1
             for c in col_values:
@@ -136,6 +155,11 @@ def shown_counts(matrix):
         ("welfare_tradition", "participation_form"),
         ("world_region", "policy_field"),
         ("country", "outcome"),
+        ("policy_field", "provider_type"),
+        ("participation_form", "welfare_tradition"),  # a column repeating per case
+        ("outcome", "world_region"),
+        ("chapter", "policy_field"),
+        ("level", "country"),
     ],
 )
 def test_cells_and_totals_match_counts_computed_in_python(client, atlas, rows, cols):
@@ -272,7 +296,10 @@ def test_csv_neutralises_spreadsheet_formulas(client):
 @pytest.mark.parametrize(
     ("url", "param"),
     [
-        ("/matrix/?rows=chapter", "rows"),
+        ("/matrix/?rows=chapters", "rows"),
+        ("/matrix/?rows=country&cols=country", "cols"),
+        ("/matrix/?measure=percent", "measure"),
+        ("/matrix/?not_stated=maybe", "not_stated"),
         ("/matrix/?cols=countries", "cols"),
         ("/matrix/?cols=outcome&outcome_dimension=nope", "outcome_dimension"),
         ("/matrix/?rows=%00", "rows"),

@@ -5,7 +5,7 @@ from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, render
 
 from ..crosstab import crosstab, link_source
-from ..matrix import COL_AXES
+from ..matrix import AXES
 from ..models import Case, Country
 
 COUNTRY_PAGE_CASES = 25
@@ -62,8 +62,8 @@ def country_profile(country: Country) -> tuple[int, int, list[tuple[str, list[Pr
     here_total = atlas_total = 0
     profile = []
     for key in PROFILE_AXES:
-        axis = COL_AXES[key]
-        counts = crosstab(atlas_ids, countries, partial(link_source, field_name=axis.path))
+        axis = AXES[key]
+        counts = crosstab(atlas_ids, countries, partial(axis.source, dimension=None))
         here_total, atlas_total = counts.rows.get(country.pk, 0), counts.total
         rows = [
             ProfileRow(term.label, term.slug, *_shares(counts, country.pk, term.pk))
