@@ -185,6 +185,15 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
     params = (*ids_params, *params)
     # On PostgreSQL the result is cached under the facets' data stamp, which every
     # write to a table read here changes on commit: never stale, one PK look-up.
+    return cached_rows(connection, sql, params, _run)
+
+
+def cached_rows(connection, sql: str, params: tuple, run):
+    """``run(connection, sql, params)``, cached on PostgreSQL under the data stamp.
+
+    The stamp changes on commit of every write to a table the counts read: never
+    stale, and a hit costs the stamp's one primary-key look-up.
+    """
     stamp = facet_cache.data_stamp(connection)
     key = None
     if stamp is not None:
@@ -193,7 +202,7 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
         cached = cache.get(key)
         if cached is not None:
             return cached
-    result = _run(connection, sql, params)
+    result = run(connection, sql, params)
     if key is not None:
         cache.set(key, result, facet_cache.timeout())
     return result

@@ -3,6 +3,7 @@ from django.urls import path, register_converter
 from .converters import ChapterNumberConverter
 from .views import cases, chapters, codebook, countries, coverage, extracts, health, home
 from .views import compare as compare_views
+from .views import outcomes as outcomes_views
 from .views import matrix as matrix_views
 
 app_name = "casestudies"
@@ -30,5 +31,6 @@ urlpatterns = [
     path("compare/", compare_views.compare, name="compare"),
     path("matrix/", matrix_views.matrix, name="matrix"),
     path("matrix.csv", matrix_views.matrix_csv, name="matrix_csv"),
+    path("outcomes/", outcomes_views.outcomes, name="outcomes"),
     path("health/", health.health, name="health"),
 ]
