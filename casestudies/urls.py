@@ -3,8 +3,8 @@ from django.urls import path, register_converter
 from .converters import ChapterNumberConverter
 from .views import cases, chapters, codebook, countries, coverage, extracts, health, home
 from .views import compare as compare_views
-from .views import outcomes as outcomes_views
 from .views import matrix as matrix_views
+from .views import outcomes as outcomes_views
 
 app_name = "casestudies"
 
