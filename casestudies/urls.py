@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from .converters import ChapterNumberConverter
-from .views import cases, chapters, codebook, countries, coverage, extracts, health, home
+from .views import cases, chapters, codebook, countries, coverage, extracts, health, home, maps
 from .views import compare as compare_views
 from .views import matrix as matrix_views
 from .views import outcomes as outcomes_views
@@ -32,5 +32,6 @@ urlpatterns = [
     path("matrix/", matrix_views.matrix, name="matrix"),
     path("matrix.csv", matrix_views.matrix_csv, name="matrix_csv"),
     path("outcomes/", outcomes_views.outcomes, name="outcomes"),
+    path("map/", maps.map_page, name="map"),
     path("health/", health.health, name="health"),
 ]

@@ -1,7 +1,10 @@
 from django.core.cache import cache
 from django.db.models import Count
+from django.http import QueryDict
 from django.shortcuts import render
 
+from ..choropleth import build_choropleth
+from ..matrix import SMALL_SAMPLE
 from ..models import Case, Chapter, Country, ParticipationForm, PolicyField
 
 # Entry points shown on the home page: (context name, Case many-to-many field, term model).
@@ -57,4 +60,9 @@ def home_counts() -> dict:
 
 
 def home(request):
-    return render(request, "casestudies/home.html", home_counts())
+    context = home_counts()
+    # The map of every published case: its counts cached under the data stamp on
+    # PostgreSQL, like the matrix's; the table of countries is the list above it.
+    context["case_map"] = build_choropleth(QueryDict())
+    context["small_sample"] = SMALL_SAMPLE
+    return render(request, "casestudies/home.html", context)

@@ -1,0 +1,236 @@
+"""The map: published cases by country, by number or by share with one coded value.
+
+Geometry is Natural Earth's (public domain), projected and simplified once by
+``scripts/build_map.py`` into ``mapdata/countries.json``, which the app reads
+once per process and draws as server-side SVG: a world view and a Europe view,
+where most cases are. No tiles, nothing fetched at run time.
+
+The numbers come from the matrix's counting functions over the cases the case
+list's filters select (``count_by`` for counts, ``crosstab`` of country by the
+chosen value's dimension for shares): one statement, cached on PostgreSQL under
+the data stamp. Every country with cases links to the list filtered to it plus
+the filters, which then shows its count.
+"""
+
+import json
+import math
+from dataclasses import dataclass
+from functools import cache, partial
+from pathlib import Path
+
+from django.http import QueryDict
+
+from .crosstab import count_by, crosstab
+from .errors import BadParameter
+from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
+from .models import Country, OutcomeDimension
+from .selectors import case_query, published_cases_for_query
+
+GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"
+SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
+STEPS = 5
+UNSTATED = -1  # the bucket of a country whose cases all leave the shared dimension unstated
+COUNTRY = AXES["country"]
+
+
+@cache
+def geometry() -> dict:
+    """The projected country outlines (read once per process: ~110 kB)."""
+    return json.loads(GEOMETRY.read_text(encoding="utf-8"))
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str
+    name: str
+    count: int  # cases (in share mode: cases with the value)
+    base: int  # in share mode: the cases the share is of; else the count
+    share: float | None
+    bucket: int  # 0: no case; 1..STEPS: the shade
+    query: str | None  # the case list of the country with the filters
+    value_query: str | None  # in share mode: the list of the country's cases with the value
+    cases: int = 0  # all the country's selected cases
+
+    @property
+    def is_small(self) -> bool:
+        return self.share is not None and self.base < SMALL_SAMPLE
+
+    @property
+    def percent(self) -> str:
+        return "" if self.share is None else f"{self.share:.0f}%"
+
+    @property
+    def title(self) -> str:
+        if not self.cases:
+            return f"{self.name}: no published case"
+        if not self.base:
+            plural = "s" if self.cases != 1 else ""
+            return f"{self.name}: none states it; {self.cases} case{plural} in all"
+        if self.share is None:
+            return f"{self.name}: {self.count} case{'s' if self.count != 1 else ''}"
+        small = " (small sample)" if self.is_small else ""
+        return (
+            f"{self.name}: {self.percent}, {self.count} of {self.base} cases{small}; "
+            f"{self.cases} case{'s' if self.cases != 1 else ''} in all"
+        )
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A drawn outline: a country's path in one view, and its region if it has one."""
+
+    code: str
+    path: str
+    region: Region | None
+    name: str
+
+
+@dataclass(frozen=True)
+class MapView:
+    key: str  # "world" or "europe"
+    label: str
+    view_box: str
+    shapes: list[Shape]
+
+
+@dataclass(frozen=True)
+class Choropleth:
+    regions: list[Region]  # countries with published cases, by name
+    views: list[MapView]
+    legend: list[tuple[int, str]]  # (shade, "1–2 cases")
+    share_of: str  # the parameter's value, "" for counts
+    share_label: str  # "Participation form: Co-production"
+    total: int
+    total_query: str
+    not_drawn: list[Region]  # countries with cases but no outline (too small, no ISO code)
+
+
+def _bucket(value: float, top: float) -> int:
+    if value <= 0 or top <= 0:
+        return 0
+    return max(1, min(STEPS, math.ceil(value * STEPS / top)))
+
+
+def _count_legend(top: int) -> list[tuple[int, str]]:
+    legend = []
+    for step in range(1, STEPS + 1):
+        low, high = (step - 1) * top // STEPS + 1, step * top // STEPS
+        if low <= high:
+            text = f"{low}" if low == high else f"{low}–{high}"
+            legend.append((step, f"{text} case{'s' if high != 1 else ''}"))
+    return legend
+
+
+def _share_legend() -> list[tuple[int, str]]:
+    width = 100 // STEPS
+    # Above the lower bound: 0% falls in the first step, 20.5% in the second.
+    return [
+        (step, f"{'0' if step == 1 else f'over {(step - 1) * width}'}–{step * width}%")
+        for step in range(1, STEPS + 1)
+    ]
+
+
+def share_choice(value: str):
+    """(axis, term, outcome dimension, label) of ``share_of``; BadParameter if unknown."""
+    param, _, key = value.partition(":")
+    axis = AXES.get(param)
+    if axis is None or axis is COUNTRY or not key:
+        raise BadParameter(
+            SHARE_PARAM,
+            f"'{value:.60}' is not a coded value: write dimension:value, "
+            "e.g. participation_form:co-production.",
+            [k for k in AXES if k != "country"],
+        )
+    dimension = None
+    if axis is OUTCOME_AXIS:
+        slug, _, key = key.partition(":")
+        dimension = _outcome_dimension(
+            QueryDict(f"outcome_dimension={slug}"), list(OutcomeDimension.objects.ordered())
+        )
+    term = axis.model.objects.filter(**{axis.code_attr: key}).first() if key else None
+    if term is None:
+        raise BadParameter(SHARE_PARAM, f"there is no {axis.label.lower()} '{key:.40}'.")
+    label = f"{axis.label}: {axis.term_label(term)}"
+    if dimension is not None:
+        label = f"{dimension.label}: {term.label.lower()}"
+    return axis, term, dimension, label
+
+
+def build_choropleth(params: QueryDict) -> Choropleth:
+    """The map a query asks for; raises BadParameter. A fixed number of queries."""
+    share_of = (params.get(SHARE_PARAM) or "").strip()
+    filters = matrix_filters(params)
+    filters.pop(SHARE_PARAM, None)
+    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    countries = partial(COUNTRY.source, dimension=None)
+    if share_of:
+        axis, term, dimension, share_label = share_choice(share_of)
+        counts = crosstab(case_ids, countries, partial(axis.source, dimension=dimension))
+        value_code = str(getattr(term, axis.code_attr))
+        if dimension is not None:
+            value_code = f"{dimension.slug}:{value_code}"
+    else:
+        axis = term = None
+        share_label = ""
+        counts = count_by(case_ids, countries)
+    names = dict(
+        Country.objects.filter(pk__in=[k for k in counts.rows if k]).values_list("code", "name")
+    )
+    top = max((n for k, n in counts.rows.items() if k), default=0)
+    regions = []
+    for code, total in counts.rows.items():
+        if code is None or not total:
+            continue
+        query = _link(filters, [("country", code)])
+        if term is None:
+            bucket = _bucket(total, top)
+            regions.append(
+                Region(code, names[code], total, total, None, bucket, query, None, total)
+            )
+            continue
+        # Shares of the country's cases that state the dimension, as in the matrix.
+        base = total - counts.cells.get((code, None), 0)
+        n = counts.cells.get((code, term.pk), 0)
+        share = 100 * n / base if base else None
+        value_query = _link(filters, [("country", code), (axis.param, value_code)]) if n else None
+        # 0% is a finding, drawn in the lightest shade; no base at all is UNSTATED.
+        bucket = max(1, _bucket(share, 100)) if share is not None else UNSTATED
+        regions.append(Region(code, names[code], n, base, share, bucket, query, value_query, total))
+    regions.sort(key=lambda r: r.name)
+    data = geometry()
+    by_code = {r.code: r for r in regions}
+    views = []
+    for key, label in (("world", "World"), ("europe", "Europe")):
+        view = data[key]
+        shapes = [
+            Shape(code, path, by_code.get(code), data["names"].get(code, ""))
+            for code, path in view["paths"].items()
+        ]
+        views.append(MapView(key, label, view["viewBox"], shapes))
+    drawn = set(data["world"]["paths"])
+    return Choropleth(
+        regions=regions,
+        views=views,
+        legend=_share_legend() if term is not None else _count_legend(top),
+        share_of=share_of,
+        share_label=share_label,
+        total=counts.total,
+        total_query=filters.urlencode(),
+        not_drawn=[r for r in regions if r.code not in drawn],
+    )
+
+
+def share_choices() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The values a map can show the share of, grouped by dimension, for the form.
+
+    Taken from the unfiltered list's facet panels: one counting query (cached on
+    PostgreSQL), whatever the data; outcomes offer the pairs that occur.
+    """
+    groups = []
+    for panel in case_query(QueryDict()).facet_panels():
+        if panel.param == "country":
+            continue
+        options = [(f"{panel.param}:{v.key}", v.label) for v in [*panel.values, *panel.empty]]
+        if options:
+            groups.append((panel.label, options))
+    return groups
