@@ -54,11 +54,21 @@ def public_pages() -> list[PublicPage]:
     pages.append(PublicPage("codebook", reverse("casestudies:codebook")))
     for name, url in [
         ("matrix", _routed("/matrix/")),
+        (
+            "matrix-shares",
+            reverse("casestudies:matrix")
+            + "?rows=policy_field&cols=provider_type&measure=row_share",
+        ),
+        ("map", reverse("casestudies:map")),
+        ("map-share", reverse("casestudies:map") + "?share_of=participation_form:co-production"),
+        ("outcomes", reverse("casestudies:outcomes")),
+        ("outcomes-by-country", reverse("casestudies:outcomes") + "?by=country"),
         ("coverage", _routed("/coverage/")),
         ("download", _routed("/download/")),
     ]:
         if url:
             pages.append(PublicPage(name, url))
+    pages.append(PublicPage("compare-picker", reverse("casestudies:compare") + "?find="))
     compare = _routed("/compare/")
     if compare and len(cases) == 2:
         pages.append(PublicPage("compare", f"{compare}?cases={cases[0].slug},{cases[1].slug}"))

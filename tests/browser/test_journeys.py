@@ -59,3 +59,68 @@ def test_download_the_csv_of_a_filtered_view(page, atlas):
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert sorted(row["slug"] for row in rows) == sorted(c.slug for c in atlas["se"])
     assert {row["countries"] for row in rows} == {"SE"}
+
+
+@pytest.fixture
+def comparison():
+    """Cases in two countries with outcomes, policy fields and provider types."""
+    se = factories.CountryFactory(code="SE", name="Sweden")
+    de = factories.CountryFactory(code="DE", name="Germany")
+    childcare = factories.PolicyFieldFactory(slug="childcare", label="Childcare")
+    coop = factories.ProviderTypeFactory(slug="cooperative", label="Co-operative")
+    public = factories.ProviderTypeFactory(slug="public", label="Public")
+    quality = factories.OutcomeDimensionFactory(slug="quality", label="Service quality")
+    improved = factories.OutcomeDirectionFactory(slug="improved", label="Improved")
+    cases = [
+        factories.CaseFactory(
+            title=f"Swedish co-op {n}",
+            countries=[se],
+            policy_fields=[childcare],
+            provider_types=[coop],
+        )
+        for n in range(3)
+    ]
+    factories.CaseFactory(
+        title="German public", countries=[de], policy_fields=[childcare], provider_types=[public]
+    )
+    for case in cases[:2]:
+        factories.OutcomeFactory(case=case, dimension=quality, direction=improved)
+
+
+def _listed(page) -> int:
+    return page.locator("table.results-table tbody tr").count()
+
+
+def test_map_to_a_country_to_its_filtered_list(page, comparison):
+    page.goto("/map/")
+    sweden = page.locator(".map-world a").filter(has=page.locator("title", has_text="Sweden"))
+    expect(sweden).to_have_count(1)
+    sweden.focus()  # keyboard-reachable
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/cases/\?country=SE"))
+    assert _listed(page) == 3
+
+
+def test_outcomes_to_a_bar_to_its_cases(page, comparison):
+    page.goto("/outcomes/?by=country")
+    bar = page.locator("svg.diverging-bar a").filter(
+        has=page.locator("title", has_text="Sweden, Service quality: improved, 2 cases")
+    )
+    expect(bar).to_have_count(1)
+    bar.click()
+    page.wait_for_url(re.compile(r"outcome=quality%3Aimproved"))
+    assert _listed(page) == 2
+
+
+def test_matrix_policy_field_by_provider_type_in_row_shares_to_a_cell(page, comparison):
+    page.goto("/matrix/")
+    page.get_by_label("Rows", exact=True).select_option("policy_field")
+    page.get_by_label("Columns", exact=True).select_option("provider_type")
+    page.get_by_label("Numbers", exact=True).select_option("row_share")
+    page.get_by_role("button", name="Show matrix").click()
+    page.wait_for_url(re.compile(r"measure=row_share"))
+    cell = page.locator("table.matrix tbody tr", has_text="Childcare").locator("td.heat").first
+    expect(cell).to_contain_text("75%")
+    cell.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"provider_type=cooperative"))
+    assert _listed(page) == 3
