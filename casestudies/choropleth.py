@@ -23,8 +23,8 @@ from django.http import QueryDict
 from .crosstab import count_by, crosstab
 from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
-from .models import Country, OutcomeDimension
-from .selectors import case_query, published_cases_for_query
+from .models import Country, OutcomeDimension, OutcomeDirection
+from .selectors import published_cases_for_query
 
 GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"
 SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
@@ -223,14 +223,20 @@ def build_choropleth(params: QueryDict) -> Choropleth:
 def share_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """The values a map can show the share of, grouped by dimension, for the form.
 
-    Taken from the unfiltered list's facet panels: one counting query (cached on
-    PostgreSQL), whatever the data; outcomes offer the pairs that occur.
+    Each dimension's terms (a dozen small look-ups, whatever the number of cases:
+    counting them, as the list's facets do, would cost a whole counting query);
+    outcomes as dimension × direction pairs.
     """
     groups = []
-    for panel in case_query(QueryDict()).facet_panels():
-        if panel.param == "country":
+    for axis in AXES.values():
+        if axis is COUNTRY or axis is OUTCOME_AXIS:
             continue
-        options = [(f"{panel.param}:{v.key}", v.label) for v in [*panel.values, *panel.empty]]
+        terms = axis.model.objects.order_by(*axis.order)
+        options = [(f"{axis.key}:{getattr(t, axis.code_attr)}", axis.term_label(t)) for t in terms]
         if options:
-            groups.append((panel.label, options))
+            groups.append((axis.label, options))
+    directions = list(OutcomeDirection.objects.ordered())
+    for dimension in OutcomeDimension.objects.ordered():
+        options = [(f"outcome:{dimension.slug}:{d.slug}", f"{d.label.lower()}") for d in directions]
+        groups.append((f"Outcome on {dimension.label.lower()}", options))
     return groups
