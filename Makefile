@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install setup browser axe check-deploy load-test bench screenshots clean
+.PHONY: run test test-fast lint format install setup browser axe check-deploy load-test bench bench-comparison map-geometry screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -67,6 +67,17 @@ bench: install
 bench-matrix: install
 	$(BIN)/python bench/matrix.py $(BENCH_PG)/atlas_bench_10k $(BENCH_PG)/atlas_bench_100k sqlite:////tmp/atlas_bench_10k.sqlite3 sqlite:////tmp/atlas_bench_100k.sqlite3
 	$(BIN)/python bench/matrix.py --cache-seconds 600 $(BENCH_PG)/atlas_bench_100k
+
+## Map and outcomes benchmark (bench/comparison.py) on the 100,000-case database, uncached
+## and cached; prints the rows of docs/perf/comparison.md.
+bench-comparison: install
+	$(BIN)/python bench/comparison.py $(BENCH_PG)/atlas_bench_100k
+	$(BIN)/python bench/comparison.py --cache-seconds 600 $(BENCH_PG)/atlas_bench_100k
+
+## The map's geometry (casestudies/mapdata/countries.json) from Natural Earth, via npm.
+map-geometry:
+	npm ci --no-audit --no-fund
+	$(PYTHON) scripts/build_map.py
 
 ## Production checks of .ci/extra: check --deploy, pip-audit, compose file, gunicorn smoke
 ## test on a throw-away PostgreSQL database next to PG_URL's.

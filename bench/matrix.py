@@ -62,7 +62,9 @@ def measure(port: int, path: str, warmup: int, requests: int) -> list[float]:
     return timings
 
 
-def bench(database_url: str, port: int, warmup: int, requests: int, cache: int) -> list[tuple]:
+def bench(
+    database_url: str, port: int, warmup: int, requests: int, cache: int, scenarios=None
+) -> list[tuple]:
     static_root = tempfile.mkdtemp(prefix="atlas-bench-static-")
     env = server_env(database_url, port, static_root, cache)
     subprocess.run(
@@ -93,7 +95,7 @@ def bench(database_url: str, port: int, warmup: int, requests: int, cache: int) 
         engine = "PostgreSQL" if database_url.startswith("postgres") else "SQLite"
         if cache and engine == "PostgreSQL":
             engine += " (cached)"
-        for label, path in SCENARIOS:
+        for label, path in scenarios or SCENARIOS:
             timings = measure(port, path, warmup, requests)
             rows.append(
                 (

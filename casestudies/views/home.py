@@ -2,10 +2,12 @@ from django.core.cache import cache
 from django.db.models import Count
 from django.http import QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 
 from ..choropleth import build_choropleth
 from ..matrix import SMALL_SAMPLE
 from ..models import Case, Chapter, Country, ParticipationForm, PolicyField
+from .fragments import cached_fragment
 
 # Entry points shown on the home page: (context name, Case many-to-many field, term model).
 ENTRY_POINTS = [
@@ -61,8 +63,15 @@ def home_counts() -> dict:
 
 def home(request):
     context = home_counts()
-    # The map of every published case: its counts cached under the data stamp on
-    # PostgreSQL, like the matrix's; the table of countries is the list above it.
-    context["case_map"] = build_choropleth(QueryDict())
-    context["small_sample"] = SMALL_SAMPLE
+
+    def build() -> dict:
+        return {
+            "map": build_choropleth(QueryDict()),
+            "small_sample": SMALL_SAMPLE,
+            "list_url": reverse("casestudies:case_list"),
+        }
+
+    # The map of every published case, rendered once per data stamp on PostgreSQL;
+    # the countries' numbers are in the "By country" list below it.
+    context["case_map"], _ = cached_fragment(request, "home-map", "includes/choropleth.html", build)
     return render(request, "casestudies/home.html", context)

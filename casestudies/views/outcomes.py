@@ -6,6 +6,7 @@ from django.shortcuts import render
 
 from ..matrix import SMALL_SAMPLE, matrix_filters
 from ..outcomes import GROUP_CHOICES, DimensionBlock, GroupRow, OutcomesView, build_outcomes
+from .fragments import cached_fragment
 
 HALF = 100  # the chart's half-width in view-box units: 0 is the axis
 
@@ -45,20 +46,23 @@ def bars(row: GroupRow, block: DimensionBlock) -> list[Bar]:
 
 
 def outcomes(request):
-    view: OutcomesView = build_outcomes(request.GET)
-    filters = matrix_filters(request.GET)
-    filters.pop("by", None)
-    charts = [
-        (block, [(row, bars(row, block)) for row in [block.overall, *block.rows]])
-        for block in view.blocks
-    ]
-    context = {
-        "view": view,
-        "charts": charts,
-        "group_choices": GROUP_CHOICES.values(),
-        "hidden_filters": [(k, v) for k, values in filters.lists() for v in values],
-        "has_filters": bool(filters),
-        "small_sample": SMALL_SAMPLE,
-        "half": HALF,
-    }
-    return render(request, "casestudies/outcomes.html", context)
+    def build() -> dict:
+        view: OutcomesView = build_outcomes(request.GET)
+        filters = matrix_filters(request.GET)
+        filters.pop("by", None)
+        charts = [
+            (block, [(row, bars(row, block)) for row in [block.overall, *block.rows]])
+            for block in view.blocks
+        ]
+        return {
+            "view": view,
+            "charts": charts,
+            "group_choices": GROUP_CHOICES.values(),
+            "hidden_filters": [(k, v) for k, values in filters.lists() for v in values],
+            "has_filters": bool(filters),
+            "small_sample": SMALL_SAMPLE,
+            "half": HALF,
+        }
+
+    body, context = cached_fragment(request, "outcomes", "casestudies/outcomes_body.html", build)
+    return render(request, "casestudies/outcomes.html", {**(context or {}), "body": body})
