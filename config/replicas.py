@@ -7,16 +7,18 @@ answers and how far it is behind the primary; a replica that does not answer or
 lags more than ``DATABASE_REPLICA_MAX_LAG_SECONDS`` is left out (reads go to the
 primary) and a warning is logged once when that starts and once when it ends.
 
-How lag is measured (PostgreSQL): the primary's current WAL position is read, then
-the replica is asked whether it has replayed up to it. If it has, it is not behind
-at all; if not, its lag is the age of the last transaction it replayed. That errs
-towards the primary: a replica that was idle for minutes and is a moment behind
-looks minutes behind until its next check, so it is skipped for one interval.
+How lag is measured (PostgreSQL): at each check the primary's current WAL position
+is read and remembered, then the replica is asked how far it has replayed. If it
+has replayed up to the primary's position it is not behind; if not, its lag is at
+most the time since the newest remembered position it has replayed, or since the
+last transaction it replayed, whichever is less (:func:`measure_lag`). Both err
+towards the primary, never towards a stale read.
 """
 
 import logging
 import random
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import dj_database_url
@@ -62,39 +64,82 @@ class ReplicaState:
     checked_at: float = 0.0
 
     def as_json(self) -> dict:
+        """For /health/, which anyone may read: the error itself (host names) is logged only."""
         if self.error:
-            return {"status": "unreachable", "error": self.error}
+            return {"status": "unreachable"}
         status = "ok" if self.usable else "lagging"
-        return {"status": status, "lag_seconds": round(self.lag_seconds or 0.0, 3)}
+        lag = self.lag_seconds or 0.0
+        return {"status": status, "lag_seconds": round(lag, 3) if lag != float("inf") else None}
 
 
-def _lsn_of_primary() -> str | None:
-    """The primary's current WAL position (None on SQLite, where there is no WAL to compare)."""
-    primary = connections[PRIMARY]
-    if primary.vendor != "postgresql":
-        return None
-    with primary.cursor() as cursor:
-        cursor.execute("SELECT pg_current_wal_lsn()::text")
-        return cursor.fetchone()[0]
+def _position(lsn: str) -> int:
+    """A WAL position (``pg_lsn`` text such as ``16/B374D848``) as a number."""
+    high, low = lsn.split("/")
+    return (int(high, 16) << 32) | int(low, 16)
 
 
-def measure_lag(alias: str, primary_lsn: str | None) -> float:
-    """Seconds the replica ``alias`` is behind the primary (0 when it is not a standby)."""
+class PrimaryWal:
+    """The primary's WAL position at each recent check, to date what a replica holds.
+
+    A replica that has replayed up to the position the primary had at time *t*
+    holds everything committed before *t*: its lag is at most now - *t*, measured on
+    this process's own clock (no clocks of two servers compared).
+    """
+
+    def __init__(self, keep_seconds: float, clock=time.monotonic):
+        self.keep_seconds = keep_seconds
+        self.clock = clock
+        self.samples: deque[tuple[float, int]] = deque()
+        self.current: int | None = None
+
+    def sample(self) -> int | None:
+        """Read the primary's position now (None on SQLite, which has no WAL to compare)."""
+        primary = connections[PRIMARY]
+        if primary.vendor != "postgresql":
+            self.current = None
+            return None
+        with primary.cursor() as cursor:
+            cursor.execute("SELECT pg_current_wal_lsn()::text")
+            self.current = _position(cursor.fetchone()[0])
+        now = self.clock()
+        self.samples.append((now, self.current))
+        while self.samples and now - self.samples[0][0] > self.keep_seconds:
+            self.samples.popleft()
+        return self.current
+
+    def seconds_behind(self, replayed: int) -> float | None:
+        """An upper bound of the lag of a replica at ``replayed``, None if none is known."""
+        times = [at for at, position in self.samples if position <= replayed]
+        return self.clock() - max(times) if times else None
+
+
+def measure_lag(alias: str, wal: PrimaryWal) -> float:
+    """Seconds the replica ``alias`` is behind the primary, at most (0 if not a standby).
+
+    The smaller of two upper bounds: the age of the primary's newest recorded
+    position the replica has replayed (:class:`PrimaryWal`), and the age of the last
+    transaction it replayed (PostgreSQL's own; too high after a quiet spell, when
+    the primary writes WAL but no transaction, so not enough alone).
+    """
     replica = connections[alias]
-    if replica.vendor != "postgresql" or primary_lsn is None:
+    if replica.vendor != "postgresql" or wal.current is None:
         with replica.cursor() as cursor:
             cursor.execute("SELECT 1")
         return 0.0
     with replica.cursor() as cursor:
         cursor.execute(
-            "SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0 "
-            "WHEN pg_last_wal_replay_lsn() >= %s::pg_lsn THEN 0 "
-            "ELSE EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) END",
-            [primary_lsn],
+            "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text, "
+            "EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp())::float"
         )
-        lag = cursor.fetchone()[0]
-    # Behind, and nothing replayed since it started: how far is unknown, so too far.
-    return float("inf") if lag is None else max(float(lag), 0.0)
+        in_recovery, replayed, transaction_age = cursor.fetchone()
+    if not in_recovery:
+        return 0.0
+    replayed = _position(replayed) if replayed else -1
+    if replayed >= wal.current:
+        return 0.0
+    bounds = [b for b in (wal.seconds_behind(replayed), transaction_age) if b is not None]
+    # Behind, and nothing tells by how much: too far.
+    return max(min(bounds), 0.0) if bounds else float("inf")
 
 
 def _first_line(exc: Exception) -> str:
@@ -110,12 +155,14 @@ class ReplicaMonitor:
         self.interval = interval
         self.clock = clock
         self.states: dict[str, ReplicaState] = {}
+        # Positions old enough to date a replica at the bound, and a little more.
+        self.wal = PrimaryWal(keep_seconds=2 * max_lag + interval + 5, clock=clock)
 
     def check(self, alias: str) -> ReplicaState:
         """Ask the replica now; log a warning when it stops (or starts) being usable."""
         now = self.clock()
         try:
-            primary_lsn = _lsn_of_primary()
+            self.wal.sample()
         except DatabaseError as exc:
             # Without the primary's position the lag is unknown: the replica stays out.
             connections[PRIMARY].close_if_unusable_or_obsolete()
@@ -124,7 +171,7 @@ class ReplicaMonitor:
             self.states[alias] = state
             return state
         try:
-            lag = measure_lag(alias, primary_lsn)
+            lag = measure_lag(alias, self.wal)
         except DatabaseError as exc:
             # The broken connection must not be reused by this request or the next check.
             connections[alias].close_if_unusable_or_obsolete()

@@ -131,7 +131,7 @@ def test_a_forged_far_future_write_cookie_is_ignored(client, replicas_on, case):
 def test_an_unreachable_replica_is_skipped_with_a_warning(
     client, replicas_on, case, monkeypatch, caplog
 ):
-    def refuse(alias, primary_lsn):
+    def refuse(alias, wal):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr(replicas, "measure_lag", refuse)
@@ -152,7 +152,7 @@ def test_a_lagging_replica_is_skipped_until_it_catches_up(
 ):
     settings.DATABASE_REPLICA_CHECK_SECONDS = 0  # ask at every request
     lag = {"seconds": 11.0}
-    monkeypatch.setattr(replicas, "measure_lag", lambda alias, lsn: lag["seconds"])
+    monkeypatch.setattr(replicas, "measure_lag", lambda alias, wal: lag["seconds"])
     with caplog.at_level(logging.WARNING, logger="atlas.replicas"):
         _, on_primary, on_replica = _reads(client, "/cases/")
         assert on_primary and on_replica == []
@@ -204,7 +204,7 @@ def test_health_reports_each_database(client, replicas_on, monkeypatch):
         "default": {"status": "ok"},
         "replica_1": {"status": "ok", "lag_seconds": 0.0},
     }
-    monkeypatch.setattr(replicas, "measure_lag", lambda alias, lsn: 42.0)
+    monkeypatch.setattr(replicas, "measure_lag", lambda alias, wal: 42.0)
     response = client.get("/health/")
     assert response.status_code == 200  # the primary serves everything meanwhile
     assert response.json()["status"] == "degraded"
@@ -244,3 +244,22 @@ def test_each_replica_url_becomes_an_alias_with_the_primary_options():
 def test_a_replica_of_another_kind_of_database_is_refused():
     with pytest.raises(ImproperlyConfigured, match=r"replica 1 is django\.db\.backends\.sqlite3"):
         replicas.replica_databases(["sqlite:////tmp/x.sqlite3"], PRIMARY)
+
+
+def test_a_replica_is_dated_by_the_newest_primary_position_it_has_replayed():
+    now = {"t": 100.0}
+    wal = replicas.PrimaryWal(keep_seconds=30, clock=lambda: now["t"])
+    wal.samples.extend([(90.0, replicas._position("0/100")), (95.0, replicas._position("0/200"))])
+    assert replicas._position("1/0") == 1 << 32
+    assert wal.seconds_behind(replicas._position("0/250")) == 5.0  # has what 95.0 saw
+    assert wal.seconds_behind(replicas._position("0/150")) == 10.0
+    assert wal.seconds_behind(replicas._position("0/50")) is None  # older than any sample
+
+
+def test_health_hides_why_a_replica_is_unreachable():
+    state = replicas.ReplicaState(False, None, "connection to server at 10.0.0.3 failed")
+    assert state.as_json() == {"status": "unreachable"}
+    assert replicas.ReplicaState(False, float("inf")).as_json() == {
+        "status": "lagging",
+        "lag_seconds": None,
+    }
