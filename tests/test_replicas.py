@@ -7,7 +7,12 @@ replica, sees only what the primary has committed. tests/test_replica_stamp.py
 covers the cached counts; tests/test_streaming_replica.py a real streaming replica.
 """
 
+import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
@@ -22,6 +27,7 @@ from config.db_router import READ_YOUR_WRITES_COOKIE, PrimaryReplicaRouter
 from .factories import CaseFactory
 
 pytestmark = pytest.mark.django_db(transaction=True, databases=["default", "replica_1"])
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -263,3 +269,52 @@ def test_health_hides_why_a_replica_is_unreachable():
         "status": "lagging",
         "lag_seconds": None,
     }
+
+
+def _databases_with(**env_vars) -> dict:
+    """settings.DATABASES as a fresh process builds it from ``env_vars`` (dev settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE", "DJANGO", "PG_"))}
+    env.update({"DJANGO_SETTINGS_MODULE": "config.settings.dev", **env_vars})
+    script = (
+        "import json, django; from django.conf import settings; django.setup(); "
+        "print(json.dumps({'databases': settings.DATABASES, "
+        "'replicas': settings.DATABASE_REPLICAS}, default=str))"
+    )
+    command = [sys.executable, "-c", script]
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_replica_urls_in_the_environment_become_replica_databases():
+    found = _databases_with(
+        DATABASE_URL="postgres://app@db1:5432/atlas",
+        DATABASE_REPLICA_URLS="postgres://app@db2:5432/atlas, postgres://app@db3:5432/atlas",
+    )
+    assert found["replicas"] == ["replica_1", "replica_2"]
+    replica = found["databases"]["replica_2"]
+    assert replica["HOST"] == "db3"
+    assert replica["OPTIONS"] == {
+        "options": "-c jit=off",
+        "connect_timeout": 3,
+        "application_name": "atlas:replica_2",
+    }
+    assert not replica.get("DISABLE_SERVER_SIDE_CURSORS")
+
+
+def test_transaction_pooling_turns_off_what_cannot_outlive_a_transaction():
+    found = _databases_with(
+        DATABASE_URL="postgres://app@pooler:6432/atlas",
+        DATABASE_REPLICA_URLS="postgres://app@pooler-replica:6432/atlas",
+        DATABASE_TRANSACTION_POOLING="1",
+    )
+    for alias in ("default", "replica_1"):
+        settings = found["databases"][alias]
+        assert settings["DISABLE_SERVER_SIDE_CURSORS"] is True, alias
+        assert "options" not in settings["OPTIONS"], alias
+
+
+def test_without_replica_urls_there_is_only_the_primary():
+    found = _databases_with(DATABASE_URL="postgres://app@db1:5432/atlas")
+    assert found["replicas"] == []
+    assert list(found["databases"]) == ["default"]

@@ -175,6 +175,7 @@ def site():
         _wait(lambda: _up(), timeout=90, what="gunicorn")
         yield {"db": db, "replica": replica, "log": work / "server.log"}
     finally:
+        started = time.monotonic()
         if server is not None:
             server.send_signal(signal.SIGTERM)
             try:
@@ -183,7 +184,9 @@ def site():
                 server.kill()
         if log is not None:
             log.close()
+        print(f"server stopped after {time.monotonic() - started:.1f} s", file=sys.stderr)
         replica.__exit__(None, None, None)
+        print(f"replica removed after {time.monotonic() - started:.1f} s", file=sys.stderr)
         _psql(PRIMARY_PORT, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
         subprocess.run(["rm", "-rf", str(work)], check=False)
 

@@ -122,6 +122,16 @@ for _alias in DATABASE_REPLICAS:
             "DATABASE_REPLICA_CONNECT_TIMEOUT", 3
         )
         DATABASES[_alias]["OPTIONS"]["application_name"] = f"atlas:{_alias}"
+# Behind a pooler in transaction mode (PgBouncer's pool_mode=transaction) a connection
+# is the server's only for one transaction, so nothing may outlive one: no server-side
+# cursor (the extracts' streamed id lists are then read whole, a few MB at 100,000
+# cases) and no startup "options", which PgBouncer refuses (set jit=off on the database
+# instead: docs/operations.md, "More than one machine").
+if env_bool("DATABASE_TRANSACTION_POOLING", default=False):
+    for _settings in DATABASES.values():
+        if _settings["ENGINE"] == "django.db.backends.postgresql":
+            _settings["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _settings["OPTIONS"].pop("options", None)
 DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10)
 DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5)
 DATABASE_READ_YOUR_WRITES_SECONDS = env_int("DATABASE_READ_YOUR_WRITES_SECONDS", 30)
