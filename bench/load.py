@@ -12,6 +12,11 @@
    bench/load_mix.lua: a warm-up, then --connections for --duration seconds.
 5. Writes the figures to docs/perf/load.md and stops the server.
 
+With ``--replica-port`` a streaming replica of the local cluster is started there
+first (scripts/pg_replica.py, removed afterwards), the server reads public pages
+from it (DATABASE_REPLICA_URLS), and the report says how much each database served
+during the run (``pg_stat_database`` of each cluster).
+
 Every step is bounded in time; traffic goes to 127.0.0.1 only.
 
     .venv/bin/python bench/load.py --database-url postgres://postgres@127.0.0.1:5432/atlas_ops_load
@@ -176,13 +181,28 @@ def run_wrk(port, paths_file, connections, threads, duration) -> dict:
     return json.loads(line.removeprefix("ATLAS_RESULT "))
 
 
+def database_work(url: str, port: int) -> dict[str, int]:
+    """Cumulative counters of the database of ``url`` on the cluster at ``port``."""
+    from scripts.pg_replica import _psql
+
+    name = url.rsplit("/", 1)[-1]
+    row = _psql(
+        port,
+        "SELECT xact_commit + xact_rollback, tup_returned + tup_fetched, blks_hit + blks_read "
+        "FROM pg_stat_database WHERE datname = current_database()",
+        db=name,
+    )
+    transactions, rows, blocks = (int(v) for v in row.split("|"))
+    return {"transactions": transactions, "rows read": rows, "blocks read": blocks}
+
+
 def cache_kind() -> str:
     if os.environ.get("REDIS_URL"):
         return "Redis (`REDIS_URL`), shared by the workers"
     return "files under `CACHE_DIR` (production default), shared by the workers"
 
 
-def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> str:
+def report(args, shares, alone, whole_csv, result, load_before, server_rss, counters=None) -> str:
     seconds = result["duration_us"] / 1e6
     errors = sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
     commit = subprocess.run(
@@ -215,6 +235,16 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         f"average {load_before:.1f} just before the run, the warm-up's own load included; "
         "anything else running on the machine makes these figures a floor, not a capacity).",
         f"- **Cache**: {cache_kind()}.",
+        *(
+            [
+                f"- **Databases**: the primary (port 5432) and one streaming replica of it "
+                f"(port {args.replica_port}, `pg_basebackup -R` of the same cluster on the same "
+                "machine, made by `scripts/pg_replica.py`); `DATABASE_REPLICA_URLS` sends the "
+                "public pages' reads to the replica."
+            ]
+            if args.replica_port
+            else []
+        ),
         "",
         "## Result",
         "",
@@ -240,6 +270,22 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         lines.append(
             f"| {kind}{note} | {median:.0f} ms | {slowest:.0f} ms of {n} | {', '.join(statuses)} |"
         )
+    if counters:
+        lines += [
+            "",
+            "## What each database did during the measured run",
+            "",
+            "From each cluster's `pg_stat_database` for the atlas database, before and after "
+            "the measured run (the lag checks and wrk's warm-up are not included).",
+            "",
+            "| database | transactions | rows read | blocks read (cache + disk) |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, counts in counters.items():
+            lines.append(
+                f"| {name} | {counts['transactions']:,} | {counts['rows read']:,} "
+                f"| {counts['blocks read']:,} |"
+            )
     if whole_csv:
         status, size, ms = whole_csv
         lines += [
@@ -255,7 +301,9 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         ".venv/bin/python bench/load.py --database-url "
         "postgres://postgres@127.0.0.1:5432/atlas_ops_load \\",
         f"    --count {args.count} --workers {args.workers} --connections {args.connections} "
-        f"--duration {args.duration}" + "".join(f" --exclude {k}" for k in args.exclude),
+        f"--duration {args.duration}"
+        + "".join(f" --exclude {k}" for k in args.exclude)
+        + (f" --replica-port {args.replica_port}" if args.replica_port else ""),
         "```",
         "",
     ]
@@ -290,6 +338,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "docs/perf/load.md")
     parser.add_argument(
+        "--replica-port", type=int, default=None,
+        help="Start a streaming replica of the local cluster on this port and read from it.",
+    )  # fmt: skip
+    parser.add_argument(
         "--exclude", action="append", default=[], choices=sorted(MIX),
         help="Time this kind of page alone but leave it out of the load mix (repeatable).",
     )  # fmt: skip
@@ -314,6 +366,17 @@ def main() -> int:
     }
     prepare(env, args.count, args.seed)
     manage(env, "collectstatic", "--noinput", "-v0")
+    replica = None
+    if args.replica_port:
+        sys.path.insert(0, str(ROOT))
+        from scripts.pg_replica import StreamingReplica
+
+        replica = StreamingReplica(port=args.replica_port)
+        replica.__enter__()
+        database = args.database_url.rsplit("/", 1)[-1]
+        env["DATABASE_REPLICA_URLS"] = replica.url(database)
+        print(f"streaming replica on port {args.replica_port}", flush=True)
+    counters = None
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(
         [ROOT / "bin/docker-entrypoint.sh"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -341,9 +404,19 @@ def main() -> int:
         print("alone:", alone, flush=True)
         run_wrk(args.port, work / "paths.txt", 8, 1, args.warmup)
         load_before = os.getloadavg()[0]
+        ports = {"primary": 5432, "replica": args.replica_port} if replica else {}
+        before = {name: database_work(args.database_url, port) for name, port in ports.items()}
         result = run_wrk(
             args.port, work / "paths.txt", args.connections, args.threads, args.duration
         )
+        if replica:
+            # Idle backends report their last statistics within 10 s (PostgreSQL 15).
+            time.sleep(11)
+            after = {name: database_work(args.database_url, port) for name, port in ports.items()}
+            counters = {
+                name: {key: after[name][key] - before[name][key] for key in after[name]}
+                for name in ports
+            }
         server_rss = rss_of_tree(server.pid)
         print(json.dumps(result), flush=True)
     finally:
@@ -353,7 +426,9 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    text = report(args, shares, alone, whole_csv, result, load_before, server_rss)
+        if replica is not None:
+            replica.__exit__(None, None, None)
+    text = report(args, shares, alone, whole_csv, result, load_before, server_rss, counters)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
