@@ -196,13 +196,53 @@ def database_work(url: str, port: int) -> dict[str, int]:
     return {"transactions": transactions, "rows read": rows, "blocks read": blocks}
 
 
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time of a process and its children, those still running and those reaped.
+
+    gunicorn's master reaps its workers and the postmaster its backends, so their
+    ``cutime``/``cstime`` hold what finished children used (extract helper
+    connections, recycled workers).
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        if pid == root_pid:
+            total += utime + stime + cutime + cstime
+        elif ppid == root_pid:
+            total += utime + stime
+    return total / ticks
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idling, since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(server_pid: int, replica) -> dict[str, float]:
+    found = {"web (gunicorn)": cpu_seconds(server_pid), "machine": machine_busy_seconds()}
+    if replica is not None:
+        postmaster = int((replica.data / "postmaster.pid").read_text().split()[0])
+        found["replica cluster"] = cpu_seconds(postmaster)
+    return found
+
+
 def cache_kind() -> str:
     if os.environ.get("REDIS_URL"):
         return "Redis (`REDIS_URL`), shared by the workers"
     return "files under `CACHE_DIR` (production default), shared by the workers"
 
 
-def report(args, shares, alone, whole_csv, result, load_before, server_rss, counters=None) -> str:
+def report(
+    args, shares, alone, whole_csv, result, load_before, server_rss, counters=None, cpu=None
+) -> str:
     seconds = result["duration_us"] / 1e6
     errors = sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
     commit = subprocess.run(
@@ -270,6 +310,23 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss, coun
         lines.append(
             f"| {kind}{note} | {median:.0f} ms | {slowest:.0f} ms of {n} | {', '.join(statuses)} |"
         )
+    if cpu:
+        requests = result["requests"]
+        lines += [
+            "",
+            "## CPU during the measured run",
+            "",
+            f"From `/proc`: each tier's CPU seconds over the {seconds:.0f} s run, and per "
+            f"request ({requests:,} requests). The machine's figure is every process on it "
+            "(wrk, the primary, other people's work included).",
+            "",
+            "| tier | CPU seconds | cores busy on average | CPU ms per request |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, used in cpu.items():
+            lines.append(
+                f"| {name} | {used:.1f} | {used / seconds:.2f} | {1000 * used / requests:.0f} |"
+            )
     if counters:
         lines += [
             "",
@@ -376,7 +433,7 @@ def main() -> int:
         database = args.database_url.rsplit("/", 1)[-1]
         env["DATABASE_REPLICA_URLS"] = replica.url(database)
         print(f"streaming replica on port {args.replica_port}", flush=True)
-    counters = None
+    counters = cpu = None
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(
         [ROOT / "bin/docker-entrypoint.sh"], cwd=ROOT, env=env, stdout=log, stderr=log
@@ -406,9 +463,12 @@ def main() -> int:
         load_before = os.getloadavg()[0]
         ports = {"primary": 5432, "replica": args.replica_port} if replica else {}
         before = {name: database_work(args.database_url, port) for name, port in ports.items()}
+        cpu_before = cpu_now(server.pid, replica)
         result = run_wrk(
             args.port, work / "paths.txt", args.connections, args.threads, args.duration
         )
+        cpu_after = cpu_now(server.pid, replica)
+        cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
         if replica:
             # Idle backends report their last statistics within 10 s (PostgreSQL 15).
             time.sleep(11)
@@ -428,7 +488,7 @@ def main() -> int:
         log.close()
         if replica is not None:
             replica.__exit__(None, None, None)
-    text = report(args, shares, alone, whole_csv, result, load_before, server_rss, counters)
+    text = report(args, shares, alone, whole_csv, result, load_before, server_rss, counters, cpu)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)
