@@ -2,7 +2,7 @@
 
 Needs the local PostgreSQL (5432) and its server programs; runs when
 ATLAS_REPLICA_TEST=1 (.ci/extra sets it), since it copies the whole cluster and
-runs for about a minute. scripts/pg_replica.py makes the replica (``pg_basebackup
+runs for a minute or two. scripts/pg_replica.py makes the replica (``pg_basebackup
 -R`` into a throw-away directory, port 5433) and removes it however the test ends.
 
 The production server (gunicorn, production settings) runs with the primary and
