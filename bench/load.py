@@ -91,6 +91,29 @@ def get(port: int, path: str, timeout: float = 60) -> tuple[int, bytes, float]:
         connection.close()
 
 
+def refuse_busy_port(port: int) -> None:
+    """Stop before starting a server where another one answers: it would be measured."""
+    try:
+        get(port, "/health/", timeout=2)
+    except OSError:
+        return
+    raise SystemExit(f"something already answers on port {port}: choose another --port")
+
+
+def wait_for(port: int, server: subprocess.Popen, work: Path, seconds: float = 90) -> None:
+    """Until /health/ answers 200; stops the run if the server exits or never answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if get(port, "/health/")[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit(f"the server did not start; see {work / 'server.log'}")
+        time.sleep(0.5)
+
+
 def links(body: bytes, prefix: str) -> list[str]:
     pattern = rb'href="(' + re.escape(prefix.encode()) + rb'[^"]*)"'
     found = {m.decode().replace("&amp;", "&") for m in re.findall(pattern, body)}
@@ -406,6 +429,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
+    refuse_busy_port(args.port)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="atlas-load-"))
     env = {
@@ -439,16 +463,7 @@ def main() -> int:
         [ROOT / "bin/docker-entrypoint.sh"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(args.port, "/health/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"the server did not start; see {work / 'server.log'}")
-            time.sleep(0.5)
+        wait_for(args.port, server, work)
         kinds = build_mix(args.port, env, rng)
         mixed = {kind: paths for kind, paths in kinds.items() if kind not in args.exclude}
         shares = write_paths(mixed, work / "paths.txt", rng)
