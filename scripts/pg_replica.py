@@ -175,7 +175,10 @@ class StreamingReplica:
             self._as_owner(*command), capture_output=True, text=True, timeout=timeout, check=False
         )
         if result.returncode != 0:
-            raise ReplicaError(f"{Path(str(command[0])).name} failed: {result.stderr.strip()}")
+            log = self.workdir / "server.log" if self.workdir else None
+            tail = log.read_text()[-2000:] if log and log.exists() else ""
+            name = Path(str(command[0])).name
+            raise ReplicaError(f"{name} failed: {result.stderr.strip()}\n{tail}".strip())
 
     def _stop_leftover(self) -> None:
         """A previous run killed before it could clean up: stop its server, remove its files."""
@@ -214,7 +217,8 @@ class StreamingReplica:
         self._write_config()
         self._run(
             bindir / "pg_ctl", "-D", self.data, "-l", self.workdir / "server.log",
-            "-w", "-t", "60", "start",
+            # Replaying the WAL written during the copy can take minutes on a busy machine.
+            "-w", "-t", "600", "start",
         )  # fmt: skip
         self._wait_streaming()
         return self
@@ -245,7 +249,7 @@ class StreamingReplica:
             for path in (conf, hba):
                 shutil.chown(path, "postgres", "postgres")
 
-    def _wait_streaming(self, timeout: float = 60) -> None:
+    def _wait_streaming(self, timeout: float = 300) -> None:
         deadline = time.monotonic() + timeout
         last = ""
         while time.monotonic() < deadline:
