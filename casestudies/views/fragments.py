@@ -12,11 +12,12 @@ import hashlib
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
 from ..facets import cache as facet_cache
+from ..models import Case
 
 
 def cached_fragment(request, name: str, template: str, build: Callable[[], dict]):
@@ -25,7 +26,10 @@ def cached_fragment(request, name: str, template: str, build: Callable[[], dict]
     ``build`` returns the fragment's context and raises BadParameter for bad
     input, so a bad query is never cached.
     """
-    stamp = facet_cache.data_stamp(connection)
+    # The stamp of the database the page's rows are read from (a replica for a
+    # public page): a fragment counted on a replica that is behind is never filed
+    # under the primary's newer stamp.
+    stamp = facet_cache.data_stamp(connections[Case.objects.all().db])
     key = None
     if stamp is not None:
         digest = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
