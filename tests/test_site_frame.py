@@ -16,7 +16,17 @@ def _nav_links(html: str) -> dict[str, str]:
 
 def test_navigation_names_the_main_sections_in_order(client):
     labels = list(_nav_links(client.get("/").content.decode()))
-    expected = ["Cases", "Compare", "Matrix", "Countries", "Chapters", "Codebook", "Download"]
+    expected = [
+        "Cases",
+        "Compare",
+        "Matrix",
+        "Map",
+        "Outcomes",
+        "Countries",
+        "Chapters",
+        "Codebook",
+        "Download",
+    ]
     assert labels == expected
 
 
