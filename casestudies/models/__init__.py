@@ -10,6 +10,7 @@ from .case import (
     m2m_link,
 )
 from .reference import Chapter, Country, Source
+from .search import SearchSynonym
 from .vocabulary import (
     VOCABULARIES,
     CitizenRole,
@@ -51,6 +52,7 @@ __all__ = [
     "Phase",
     "PolicyField",
     "ProviderType",
+    "SearchSynonym",
     "Source",
     "VocabularyTerm",
     "WelfareTradition",
