@@ -500,3 +500,62 @@ def deferred_index(connection, case_filter: str = "TRUE"):
         install(connection)
     else:
         yield
+
+
+# --- what a case is coded with, for showing why it matched ---------------------------------
+
+
+def _sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _display(model_or_field) -> str:
+    return _sql_literal(str(model_or_field.verbose_name).capitalize())
+
+
+def coded_label_sql(case_ids: list) -> tuple[str, list]:
+    """SQL of (case id, dimension name, label, synonyms) for every coded value of the cases.
+
+    The same values the document's coded part (weight A) holds, read the same way.
+    """
+    from django.apps import apps
+
+    schema = _Schema(apps)
+    marks = ", ".join(["%s"] * len(case_ids))
+    branches = []
+    for link, case_col, term_col, model in schema.m2m_links():
+        term = _meta(model).db_table
+        if model is schema.Country:
+            join = f"JOIN {term} co ON co.{_meta(model).pk.column} = l.{term_col}"
+            branches.append(
+                f"SELECT l.{case_col}, {_display(_meta(model))}, co.name, '' "
+                f"FROM {link} l {join} WHERE l.{case_col} IN ({marks})"
+            )
+            for column, vocab in schema.label_fks(model):
+                branches.append(
+                    f"SELECT l.{case_col}, {_display(_meta(vocab))}, g.label, g.synonyms "
+                    f"FROM {link} l {join} JOIN {_meta(vocab).db_table} g ON g.id = co.{column} "
+                    f"WHERE l.{case_col} IN ({marks})"
+                )
+        else:
+            branches.append(
+                f"SELECT l.{case_col}, {_display(_meta(model))}, v.label, v.synonyms "
+                f"FROM {link} l JOIN {term} v ON v.id = l.{term_col} "
+                f"WHERE l.{case_col} IN ({marks})"
+            )
+    for field in _meta(schema.Case).concrete_fields:
+        if field.is_relation and _has_label(field.related_model):
+            branches.append(
+                f"SELECT c.id, {_display(field)}, v.label, v.synonyms FROM {schema.case} c "
+                f"JOIN {_meta(field.related_model).db_table} v ON v.id = c.{field.column} "
+                f"WHERE c.id IN ({marks})"
+            )
+    outcome = _meta(schema.Outcome)
+    outcome_case = outcome.get_field("case").column
+    for column, vocab in schema.label_fks(schema.Outcome):
+        branches.append(
+            f"SELECT o.{outcome_case}, {_display(_meta(vocab))}, v.label, v.synonyms "
+            f"FROM {outcome.db_table} o JOIN {_meta(vocab).db_table} v ON v.id = o.{column} "
+            f"WHERE o.{outcome_case} IN ({marks})"
+        )
+    return " UNION ALL ".join(branches), list(case_ids) * len(branches)
