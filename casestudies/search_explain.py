@@ -9,6 +9,7 @@ escaped; the only markup is ours (``<mark>``).
 
 import re
 from dataclasses import dataclass, field
+from functools import cache, lru_cache, partial
 
 import snowballstemmer
 from django.utils.html import escape
@@ -18,7 +19,19 @@ from .search_query import Search, fold
 
 SNIPPET_WORDS = 30
 _TOKEN = re.compile(r"\w+(?:-\w+)*")
-_STEMMERS = {"postgresql": "english", "sqlite": "porter"}
+_ALGORITHMS = {"postgresql": "english", "sqlite": "porter"}
+
+
+@lru_cache(maxsize=100_000)
+def _stem(algorithm: str, word: str) -> str:
+    # Pure-Python Snowball is slow (~0.3 ms a word); a page's words repeat across
+    # requests, so the process remembers them.
+    return _stemmers(algorithm).stemWord(word)
+
+
+@cache
+def _stemmers(algorithm: str):
+    return snowballstemmer.stemmer(algorithm)
 
 
 @dataclass
@@ -32,7 +45,7 @@ class Match:
 
 class _Matcher:
     def __init__(self, search: Search, vendor: str):
-        stem = snowballstemmer.stemmer(_STEMMERS.get(vendor, "english")).stemWord
+        stem = partial(_stem, _ALGORITHMS.get(vendor, "english"))
         self.stem = stem
         self.phrases = [tuple(stem(w) for w in t.words) for t in search.positive_terms()]
         # A word of a phrase highlights on its own, except a fragment such as the
@@ -121,12 +134,16 @@ def explain(cases, search: Search | None, vendor: str) -> dict[int, Match]:
     matcher = _Matcher(search, vendor)
     labels = coded_labels([case.pk for case in cases])
     matches = {}
+    # The same few labels come back for every case of a page: match each once.
+    label_matches: dict[tuple[str, str], bool] = {}
     for case in cases:
         match = Match(snippet=snippet(case.summary, matcher))
         for name, label, synonyms in labels.get(case.pk, []):
-            texts = [label, *split_variants(synonyms)]
+            if (label, synonyms) not in label_matches:
+                texts = [label, *split_variants(synonyms)]
+                label_matches[label, synonyms] = any(matcher.matches_text(t) for t in texts)
             shown = f"{label} ({name.lower()})"
-            if shown not in match.coded and any(matcher.matches_text(t) for t in texts):
+            if label_matches[label, synonyms] and shown not in match.coded:
                 match.coded.append(shown)
         chapter = case.chapter
         match.chapter = matcher.matches_text(f"{chapter.authors} {chapter.title}")
