@@ -108,10 +108,8 @@ def snippet(text: str, matcher: _Matcher) -> SafeString | None:
     return mark_safe("".join(pieces))
 
 
-def coded_labels(case_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
+def coded_labels(case_ids: list[int], connection) -> dict[int, list[tuple[str, str, str]]]:
     """{case id: [(dimension name, label, synonyms)]} for every coded value: one query."""
-    from django.db import connection
-
     from .search_index import coded_label_sql
 
     if not case_ids:
@@ -125,14 +123,15 @@ def coded_labels(case_ids: list[int]) -> dict[int, list[tuple[str, str, str]]]:
     return found
 
 
-def explain(cases, search: Search | None, vendor: str) -> dict[int, Match]:
-    """{case id: Match} for the cases of a page (one query for their coded values)."""
+def explain(cases, search: Search | None, connection) -> dict[int, Match]:
+    """{case id: Match} for the cases of a page (one query on ``connection``, where they
+    were read, for their coded values)."""
     if search is None or not search.clauses:
         return {}
     from .models.search import split_variants
 
-    matcher = _Matcher(search, vendor)
-    labels = coded_labels([case.pk for case in cases])
+    matcher = _Matcher(search, connection.vendor)
+    labels = coded_labels([case.pk for case in cases], connection)
     matches = {}
     # The same few labels come back for every case of a page: match each once.
     label_matches: dict[tuple[str, str], bool] = {}

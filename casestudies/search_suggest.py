@@ -12,7 +12,7 @@ The suggestion is offered only when it finds cases under the same filters.
 
 import re
 
-from django.db import connection
+from django.db import connection as default_connection
 
 from .search_query import fold
 
@@ -33,7 +33,7 @@ def _text_sources():
         yield vocabulary, ["label", "synonyms"], False
 
 
-def _pg_closest(words: list[str]) -> dict[str, str]:
+def _pg_closest(words: list[str], connection) -> dict[str, str]:
     branches = []
     qn = connection.ops.quote_name
     for model, fields, published in _text_sources():
@@ -95,19 +95,20 @@ def _edit_closest(words: list[str]) -> dict[str, str]:
     return closest
 
 
-def closest_words(words: list[str]) -> dict[str, str]:
+def closest_words(words: list[str], connection=None) -> dict[str, str]:
     """{word: the closest candidate word} for the words that have one."""
+    connection = connection or default_connection
     if not words:
         return {}
     if connection.vendor == "postgresql":
-        return _pg_closest(words)
+        return _pg_closest(words, connection)
     return _edit_closest(words)
 
 
-def corrected_text(text: str) -> str | None:
+def corrected_text(text: str, connection=None) -> str | None:
     """``text`` with its words replaced by their closest spelling, or None if none changes."""
     typed = list(dict.fromkeys(fold(w) for w in _QUERY_WORD.findall(text) if w.lower() != "or"))
-    closest = closest_words(typed[:MAX_WORDS])
+    closest = closest_words(typed[:MAX_WORDS], connection)
     changed = {w: c for w, c in closest.items() if c != w}
     if not changed:
         return None
@@ -124,7 +125,7 @@ def suggestion(query) -> dict | None:
 
     if not query.q:
         return None
-    text = corrected_text(query.q)
+    text = corrected_text(query.q, query.db)
     if text is None:
         return None
     params = query.params.copy()

@@ -11,7 +11,7 @@ from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db import connection
+from django.db import connections
 from django.db.models import Value
 from django.http import QueryDict
 
@@ -159,7 +159,7 @@ class SearchFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return search_filter(qs, self.parent.search, connection)
+        return search_filter(qs, self.parent.search, connections[qs.db])
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -187,7 +187,7 @@ class CaseFilterSet(django_filters.FilterSet):
     @property
     def rank(self):
         """The relevance of each case while searching, where the engine ranks; else None."""
-        return search_rank(self.search, connection) if self.search else None
+        return search_rank(self.search, connections[self.queryset.db]) if self.search else None
 
     def queryset_without(self, *params: str):
         """The cases every filter selects except ``params``: a disjunctive-count base."""

@@ -1,5 +1,4 @@
 from django.core.paginator import EmptyPage, Paginator
-from django.db import connection
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
@@ -37,7 +36,7 @@ def case_list(request):
         raise Http404(f"There is no page {number} of these results.") from exc
     chips = query.chips()
     cases = list(page.object_list)
-    matches = explain(cases, query.filterset.search, connection.vendor)
+    matches = explain(cases, query.filterset.search, query.db)
     for case in cases:
         case.match = matches.get(case.pk)
     context = {
@@ -50,7 +49,7 @@ def case_list(request):
         "removals": _removals(query, chips) if not paginator.count else [],
         "suggestion": suggestion(query) if not paginator.count else None,
         "sort_choices": query.sort_choices,
-        "search_mode": "ranked full-text" if uses_fts(connection) else "substring",
+        "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
     }
     return render(request, "casestudies/case_list.html", context)
 
