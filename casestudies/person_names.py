@@ -33,7 +33,6 @@ PARTICLES = frozenset(
         "zu",
         "zum",
         "zur",
-        "y",
         "'t",
     ]
 )
