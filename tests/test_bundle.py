@@ -111,3 +111,19 @@ def test_bad_parameter_is_a_400(client, data):
     response = client.get("/extract.zip?country=ZZ")
     assert response.status_code == 400
     assert not response.streaming
+
+
+def test_bundle_states_the_data_licence(client, data):
+    archive = open_zip(client)
+    package = json.loads(archive.read("datapackage.json"))
+    assert package["licenses"] == [
+        {
+            "name": "CC-BY-4.0",
+            "title": "Creative Commons Attribution 4.0 International",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+        }
+    ]
+    assert "paraphrase" in package["rights"]
+    readme = archive.read("README.txt").decode()
+    assert "Creative Commons Attribution 4.0 International (CC-BY-4.0)" in readme
+    assert "paraphrase" in readme

@@ -77,3 +77,10 @@ def test_citation_cff_is_valid_and_matches_the_code_licence():
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert f'license = {{ text = "{cff["license"]}" }}' in pyproject
     assert f'version = "{cff["version"]}"' in pyproject
+
+
+def test_licence_files_match_what_the_project_declares():
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert "CC BY 4.0" in (ROOT / "DATA-LICENCE.md").read_text()
+    readme = (ROOT / "README.md").read_text()
+    assert "MIT licence" in readme and "CC BY 4.0" in readme

@@ -58,3 +58,15 @@ def test_home_counts_are_cached_until_a_case_changes(client, django_assert_max_n
     case.status = CaseStatus.DRAFT
     case.save()
     assert client.get("/").context["case_count"] == 0
+
+
+def test_home_says_what_is_published_and_what_is_still_being_coded(client):
+    CaseFactory()
+    CaseFactory(status=CaseStatus.DRAFT, title="Secret draft")
+    CaseFactory(status=CaseStatus.REVIEW)
+    CaseFactory(status=CaseStatus.DRAFT, is_synthetic=True)  # benchmark data: not counted
+    html = client.get("/").content.decode()
+    assert "every case in" not in html
+    assert "1 published so far, 2 still being coded" in html
+    assert "Secret draft" not in html  # counted, never named
+    assert 'href="/coverage/"' in html

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from .. import licences
 from ..citations import AtlasRecord, atlas_apa, source_apa
 from ..models import Source
 from .cases_csv import CasesCsv
@@ -87,6 +88,7 @@ def readme(*, query: str, created: datetime, list_url: str, cases: int, outcomes
         "Text cells beginning with = + - @ (a formula in a spreadsheet) start with an",
         "added apostrophe; remove it when you analyse the text.",
         "",
+        *licences.readme_lines(),
         "How to cite",
         "-----------",
         "This extract (APA 7; the atlas changes, so give the date you retrieved it):",
