@@ -63,5 +63,5 @@ def entry(kind: str, key: str, fields: list[tuple[str, str]], *, raw: frozenset 
         text = value if name in raw else escape(value)
         lines.append(f"  {name} = {{{text}}}")
     body = ",\n".join(lines)
-    safe_key = re.sub(r"[^A-Za-z0-9:_-]", "", _ascii(key)) or "entry"
+    safe_key = re.sub(r"[^A-Za-z0-9:._-]", "", _ascii(key)) or "entry"
     return f"@{kind}{{{safe_key},\n{body}\n}}"

@@ -246,3 +246,31 @@ def atlas_bibtex(record: AtlasRecord) -> str:
         ("note", f"{record.description}; {record.version_note}"),
     ]
     return bibtex.entry("misc", record.key, fields, raw=frozenset({"author", "url"}))
+
+
+# --- numbered releases ------------------------------------------------------------------------
+
+
+def release_apa(release, *, url: str) -> Citation:
+    """APA 7's data set reference; the author is the publisher, so the publisher is left out."""
+    site = settings.SITE_NAME
+    return _citation(
+        f"{site}. ({release.created.year}). ",
+        _italic(site),
+        f" (Version {release.version}) [Data set]. {url}",
+    )
+
+
+def release_bibtex(release, *, url: str) -> str:
+    site = bibtex.escape(settings.SITE_NAME)
+    fields = [
+        ("author", f"{{{site}}}"),
+        ("title", settings.SITE_NAME),
+        ("year", str(release.created.year)),
+        ("version", release.version),
+        ("howpublished", "Data set"),
+        ("url", bibtex.url_value(url)),
+        ("note", f"Release {release.version}, {release.created:%Y-%m-%d}"),
+    ]
+    key = f"coproduction-atlas-{release.version}"
+    return bibtex.entry("misc", key, fields, raw=frozenset({"author", "url"}))

@@ -3,11 +3,7 @@
 from django.utils import timezone
 
 from ..citations import AtlasRecord, atlas_apa, atlas_bibtex
-
-
-def last_release_version() -> str:
-    """The version the live data was last frozen as; "" before the first release."""
-    return ""
+from ..releases.status import live_status
 
 
 def record_citation(request, *, title: str, description: str, key: str, year=None) -> dict:
@@ -19,7 +15,13 @@ def record_citation(request, *, title: str, description: str, key: str, year=Non
         url=request.build_absolute_uri(),
         accessed=today,
         year=year or today.year,
-        version=last_release_version(),
+        version=_last_version(request),
         key=key,
     )
     return {"record_apa": atlas_apa(record), "record_bibtex": atlas_bibtex(record)}
+
+
+def _last_version(request) -> str:
+    """The version the live data was last frozen as; "" before the first release."""
+    release = live_status(request).release
+    return release.version if release else ""
