@@ -138,6 +138,18 @@ def test_the_changelog_lists_what_was_added_withdrawn_and_changed(atlas):
     assert set(changed["fields"]) >= {"title", "locality"}
     assert "status" not in changed["fields"]
     assert "summary" not in changed["fields"]
+    assert "last_updated" not in changed["fields"]
+
+
+def test_a_save_that_changes_no_value_is_not_a_change(atlas):
+    create_release(version="1.0", base_url="http://testserver/")
+    with one_version(atlas, user=None, reason="Saved without a change"):
+        atlas.title = atlas.title
+    assert create_release(version="1.1", base_url="http://testserver/").changelog == {
+        "added": [],
+        "withdrawn": [],
+        "changed": [],
+    }
 
 
 def test_a_release_is_never_edited_or_deleted(atlas):

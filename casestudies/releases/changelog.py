@@ -9,9 +9,10 @@ were undone before the release leave no trace.
 import json
 from collections.abc import Iterable
 
-# Columns that follow from others rather than being coded (e.g. the page URL follows
-# from the slug): a change in them is reported through the field they follow from.
-_IGNORED = frozenset({"url"})
+# Columns that follow from others rather than being coded (the page URL follows from
+# the slug) or that record the editing rather than the data (the time of the last
+# save, which a save that changed nothing moves too): left out of "changed".
+_IGNORED = frozenset({"url", "last_updated"})
 
 
 def records_by_slug(cases_json: bytes) -> dict[str, dict]:
