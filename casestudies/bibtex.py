@@ -38,11 +38,12 @@ def escape(value: str) -> str:
 def url_value(url: str) -> str:
     """A URL for a ``url`` field, which styles print verbatim (so no LaTeX escapes).
 
-    Characters that BibTeX or LaTeX would read (braces, backslash, ``%``, ``#``
-    and spaces) are percent-encoded, which leaves the URL equivalent.
+    Characters that could break the field (braces, backslash, spaces, quotes) are
+    percent-encoded, which leaves the URL equivalent; existing ``%XX`` escapes are
+    kept as they are (``%`` is safe: encoding it again would change the URL).
     """
     url = _CONTROL_RE.sub("", url)
-    return quote(url, safe=":/?=&;,@!$'()*+-._~[]")
+    return quote(url, safe=":/?=&;,@!$'()*+-._~[]%#")
 
 
 def key_part(text: str) -> str:

@@ -127,3 +127,15 @@ def test_any_text_gives_one_entry_with_the_expected_fields(title, authors):
         assert as_text(entry.fields["title"]) == " ".join(
             bibtex._CONTROL_RE.sub(" ", title).split()
         )
+
+
+def test_an_encoded_url_is_not_encoded_twice():
+    record = AtlasRecord(
+        title="Cases",
+        description="Data set, list view",
+        url="https://atlas.example/cases/?q=caf%C3%A9&country=SE",
+        accessed=date(2026, 11, 30),
+        year=2026,
+    )
+    entry = the_entry(atlas_bibtex(record))
+    assert entry.fields["url"] == "https://atlas.example/cases/?q=caf%C3%A9&country=SE"
