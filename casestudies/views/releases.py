@@ -38,9 +38,9 @@ def release_list(request):
 
 
 def _previous(release: Release) -> Release | None:
-    return (
-        Release.objects.filter(created__lt=release.created).latest_first().only("version").first()
-    )
+    # By id, not time: two releases can share a second (times are kept to the second),
+    # and versions only ever increase with the id.
+    return Release.objects.filter(pk__lt=release.pk).order_by("-pk").only("version").first()
 
 
 def release_detail(request, version):
