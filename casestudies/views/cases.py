@@ -1,5 +1,4 @@
 from django.core.paginator import EmptyPage, Paginator
-from django.db import connection
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
@@ -44,7 +43,7 @@ def case_list(request):
         "filter_count": sum(1 for chip in chips if chip.name != "Search"),
         "removals": _removals(query, chips) if not paginator.count else [],
         "sort_choices": query.sort_choices,
-        "search_mode": "ranked full-text" if uses_fts(connection) else "substring",
+        "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
         **record_citation(
             request,
             title="Co-production cases" + (" (filtered list)" if query.is_filtered else ""),
