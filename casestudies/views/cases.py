@@ -11,6 +11,7 @@ from ..search import uses_fts
 from ..search_explain import explain
 from ..search_suggest import suggestion
 from ..selectors import case_query
+from .citing import record_citation
 
 PAGE_SIZE = 25
 
@@ -50,6 +51,12 @@ def case_list(request):
         "suggestion": suggestion(query) if not paginator.count else None,
         "sort_choices": query.sort_choices,
         "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
+        **record_citation(
+            request,
+            title="Co-production cases" + (" (filtered list)" if query.is_filtered else ""),
+            description="Data set, list view",
+            key="atlas:cases",
+        ),
     }
     return render(request, "casestudies/case_list.html", context)
 
@@ -85,5 +92,12 @@ def case_detail(request, slug):
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
         "related": related_cases(case),
+        **record_citation(
+            request,
+            title=case.title,
+            description="Case record",
+            key=f"atlas:{case.slug}",
+            year=case.updated_at.year,
+        ),
     }
     return render(request, "casestudies/case_detail.html", context)

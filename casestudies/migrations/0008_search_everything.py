@@ -41,7 +41,7 @@ def reinstall_previous_index(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('casestudies', '0006_facet_indexes'),
+        ('casestudies', '0007_releases'),
     ]
 
     operations = [
