@@ -1,7 +1,18 @@
 from django.urls import path, register_converter
 
-from .converters import ChapterNumberConverter
-from .views import cases, chapters, codebook, countries, coverage, extracts, health, home, maps
+from .converters import ChapterNumberConverter, ReleaseFileConverter, VersionConverter
+from .views import (
+    cases,
+    chapters,
+    codebook,
+    countries,
+    coverage,
+    extracts,
+    health,
+    home,
+    maps,
+    releases,
+)
 from .views import compare as compare_views
 from .views import matrix as matrix_views
 from .views import outcomes as outcomes_views
@@ -9,6 +20,8 @@ from .views import outcomes as outcomes_views
 app_name = "casestudies"
 
 register_converter(ChapterNumberConverter, "chapter")
+register_converter(VersionConverter, "version")
+register_converter(ReleaseFileConverter, "release_file")
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -33,5 +46,17 @@ urlpatterns = [
     path("matrix.csv", matrix_views.matrix_csv, name="matrix_csv"),
     path("outcomes/", outcomes_views.outcomes, name="outcomes"),
     path("map/", maps.map_page, name="map"),
+    path("releases/", releases.release_list, name="release_list"),
+    path("releases/<version:version>/", releases.release_detail, name="release_detail"),
+    path(
+        "releases/<version:version>/datacite.json",
+        releases.release_datacite,
+        name="release_datacite",
+    ),
+    path(
+        "releases/<version:version>/<release_file:name>",
+        releases.release_file,
+        name="release_file",
+    ),
     path("health/", health.health, name="health"),
 ]

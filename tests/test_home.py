@@ -45,9 +45,9 @@ def test_home_query_count_does_not_grow_with_cases(client, django_assert_max_num
             participation_forms=[ParticipationFormFactory()],
             title=f"Case {i}",
         )
-    # The map adds its counts and country names (and on PostgreSQL the data stamp,
-    # read for its rendered fragment and for its counts).
-    with django_assert_max_num_queries(13):
+    # 9, the latest release (live_status), and the map's counts and country names
+    # (on PostgreSQL also the data stamp, read for its rendered fragment and its counts).
+    with django_assert_max_num_queries(14):
         response = client.get("/")
     assert response.context["case_count"] == 30
 
@@ -55,10 +55,22 @@ def test_home_query_count_does_not_grow_with_cases(client, django_assert_max_num
 def test_home_counts_are_cached_until_a_case_changes(client, django_assert_max_num_queries):
     case = CaseFactory(countries=[CountryFactory(code="SE", name="Sweden")])
     assert client.get("/").context["case_count"] == 1
-    # The "latest change" lookup, and the map's counts and names (SQLite) or the data
-    # stamp its rendered fragment is cached under (PostgreSQL).
-    with django_assert_max_num_queries(3):
+    # The "latest change" lookup, the latest release with its changes since, and the
+    # map's counts and names (SQLite) or the data stamp of its cached fragment (PostgreSQL).
+    with django_assert_max_num_queries(4):
         assert client.get("/").context["case_count"] == 1
     case.status = CaseStatus.DRAFT
     case.save()
     assert client.get("/").context["case_count"] == 0
+
+
+def test_home_says_what_is_published_and_what_is_still_being_coded(client):
+    CaseFactory()
+    CaseFactory(status=CaseStatus.DRAFT, title="Secret draft")
+    CaseFactory(status=CaseStatus.REVIEW)
+    CaseFactory(status=CaseStatus.DRAFT, is_synthetic=True)  # benchmark data: not counted
+    html = client.get("/").content.decode()
+    assert "every case in" not in html
+    assert "1 published so far, 2 still being coded" in html
+    assert "Secret draft" not in html  # counted, never named
+    assert 'href="/coverage/"' in html
