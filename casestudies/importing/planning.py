@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from ..concurrency import changes_since
 from ..extracts.columns import case_columns, outcome_dimensions
 from ..models import Case
 from .reading import read_sheet
@@ -25,6 +26,8 @@ class ImportReport:
     errors: list[RowProblem] = field(default_factory=list)
     notes: list[RowProblem] = field(default_factory=list)
     written: bool = False
+    # slug -> the version of the case this plan is based on (None: a new case).
+    versions: dict[str, int | None] = field(default_factory=dict)
 
     def _with(self, action: str) -> list[RowPlan]:
         return [plan for plan in self.plans if plan.action == action]
@@ -53,10 +56,15 @@ class ImportReport:
         )
 
 
-def plan_import(data: bytes, *, user=None) -> ImportReport:
+def plan_import(
+    data: bytes, *, user=None, seen_versions: dict[str, int | None] | None = None
+) -> ImportReport:
     """Read, check and classify every row. Reads the database; never writes.
 
-    Raises ImportFileError when the file as a whole cannot be used.
+    With ``seen_versions`` (the preview's ``report.versions``, at confirmation,
+    inside the writing transaction) the cases are locked and a row whose case
+    changed, appeared or disappeared since the preview is an error that says
+    what changed. Raises ImportFileError when the file as a whole cannot be used.
     """
     dimensions = outcome_dimensions()
     columns = case_columns(dimensions)
@@ -80,7 +88,10 @@ def plan_import(data: bytes, *, user=None) -> ImportReport:
         report.errors.extend(problems)
         report.plans.append(plan)
 
-    existing = existing_cases(list(seen))
+    existing = existing_cases(list(seen), lock=seen_versions is not None)
+    report.versions = {slug: getattr(existing.get(slug), "version", None) for slug in seen}
+    if seen_versions is not None:
+        report.errors.extend(_changed_since_preview(report.plans, existing, seen_versions))
     taken = _ids_taken(report.plans, existing)
     claimed: set[int] = set()
     rows_with_errors = {problem.row for problem in report.errors}
@@ -119,3 +130,28 @@ def _ids_taken(plans: list[RowPlan], existing: dict) -> set[int]:
         batch = wanted[start : start + 500]
         taken.update(Case.objects.filter(pk__in=batch).values_list("pk", flat=True))
     return taken
+
+
+def _changed_since_preview(plans: list[RowPlan], existing: dict, seen: dict) -> list[RowProblem]:
+    """A problem for each row whose case is not at the version the preview was based on."""
+    problems = []
+    for plan in plans:
+        if not plan.slug or (plan.slug not in seen and plan.slug not in existing):
+            continue
+        before, case = seen.get(plan.slug), existing.get(plan.slug)
+        now = case.version if case is not None else None
+        if before == now:
+            continue
+        again = "Upload the file again for a new preview; nothing was written."
+        if case is None:
+            message = f"The case '{plan.slug}' was deleted since the preview. {again}"
+        elif before is None:
+            message = f"A case with the slug '{plan.slug}' was created since the preview. {again}"
+        else:
+            changes = changes_since(case, before)
+            message = (
+                f"“{case}” was changed by someone else since the preview (version {before}, "
+                f"now {now}): {'; '.join(changes)}. {again}"
+            )
+        problems.append(RowProblem(plan.row, "slug", message))
+    return problems

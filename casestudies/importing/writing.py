@@ -22,6 +22,7 @@ CHANGE_REASON = "import"
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in SCALAR_FIELDS] + [
     "updated_by",
     "updated_at",
+    "version",
 ]
 
 
@@ -77,6 +78,8 @@ def _update_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
             setattr(case, name, value)
         case.updated_by = user
         case.updated_at = now
+        # Read under lock in the import's transaction (plan_import), so one up is free.
+        case.version += 1
         cases.append(case)
     Case.objects.bulk_update(cases, _UPDATE_FIELDS, batch_size=BATCH)
     return cases
