@@ -89,6 +89,7 @@ def plan_import(
         report.plans.append(plan)
 
     existing = existing_cases(list(seen), lock=seen_versions is not None)
+    deleted = _ids_of_deleted_cases(report.plans, existing)
     report.versions = {slug: getattr(existing.get(slug), "version", None) for slug in seen}
     if seen_versions is not None:
         report.errors.extend(_changed_since_preview(report.plans, existing, seen_versions))
@@ -100,7 +101,20 @@ def plan_import(
         if plan.existing is not None:
             plan.action = UNCHANGED if case_state(plan.existing) == plan.state() else UPDATE
         elif plan.requested_id is not None:
-            if plan.requested_id in taken or plan.requested_id in claimed:
+            if plan.requested_id in deleted:
+                # Its history and its restore button still point at that id.
+                report.errors.append(
+                    RowProblem(
+                        plan.row,
+                        "id",
+                        f"Id {plan.requested_id} belonged to the deleted case "
+                        f"“{deleted[plan.requested_id]}”; a deleted case keeps its id so that "
+                        "it can be restored with its history. Restore it from the deleted "
+                        "cases page, or leave the id empty to create a new case.",
+                    )
+                )
+                plan.requested_id = None
+            elif plan.requested_id in taken or plan.requested_id in claimed:
                 report.notes.append(
                     RowProblem(
                         plan.row,
@@ -118,6 +132,24 @@ def plan_import(
                 report.errors.append(RowProblem(plan.row, "status", problem))
     report.errors.sort(key=lambda p: p.row)
     return report
+
+
+def _ids_of_deleted_cases(plans: list[RowPlan], existing: dict) -> dict[int, str]:
+    """Ids that new rows ask for and a deleted case had: id -> its last title (batched)."""
+    wanted = [
+        p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
+    ]
+    deleted: dict[int, str] = {}
+    for start in range(0, len(wanted), 500):
+        batch = wanted[start : start + 500]
+        records = (
+            Case.history.filter(id__in=batch)
+            .exclude(id__in=Case.objects.filter(pk__in=batch).values("pk"))
+            .order_by("history_date", "history_id")
+            .values_list("id", "title")
+        )
+        deleted.update(records)  # the latest title wins
+    return deleted
 
 
 def _ids_taken(plans: list[RowPlan], existing: dict) -> set[int]:
