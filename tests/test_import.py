@@ -314,3 +314,22 @@ def test_duplicate_columns_are_named_up_to_the_column_limit():
     header = [f"col_{i % (MAX_COLUMNS // 2)}" for i in range(MAX_COLUMNS)]
     with pytest.raises(ImportFileError, match="Columns appear more than once: col_0, col_1"):
         check_header(header, [])
+
+
+def test_a_deleted_case_may_come_back_under_its_own_id_and_slug(client, world, curator):
+    """Restoring an export: the row is the deleted case itself, so its history reads on."""
+    rows = export(client)
+    (row,) = [r for r in rows if r["slug"] == "existing"]
+    last_version = Case.objects.get(pk=world.pk).version
+    world._history_user = curator
+    world.delete()
+
+    report = cases_import(to_csv([row]), commit=True)
+
+    assert report.written, report.errors
+    back = Case.objects.get(pk=int(row["id"]))
+    assert back.slug == "existing"
+    assert back.version == last_version + 1
+    assert [r.history_type for r in Case.history.filter(id=back.pk).order_by("history_date")][
+        -2:
+    ] == ["-", "+"]

@@ -1,6 +1,7 @@
 """The preview: every row planned (create / update / unchanged) or reported, nothing written."""
 
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ..concurrency import changes_since
 from ..extracts.columns import case_columns, outcome_dimensions
@@ -101,16 +102,22 @@ def plan_import(
         if plan.existing is not None:
             plan.action = UNCHANGED if case_state(plan.existing) == plan.state() else UPDATE
         elif plan.requested_id is not None:
-            if plan.requested_id in deleted:
+            gone = deleted.get(plan.requested_id)
+            if gone is not None and gone.slug == plan.slug:
+                # The deleted case itself coming back (restoring an export): same id,
+                # same slug, its history reads on, one version past its deletion.
+                plan.version = gone.version + 1
+                claimed.add(plan.requested_id)
+            elif gone is not None:
                 # Its history and its restore button still point at that id.
                 report.errors.append(
                     RowProblem(
                         plan.row,
                         "id",
-                        f"Id {plan.requested_id} belonged to the deleted case "
-                        f"“{deleted[plan.requested_id]}”; a deleted case keeps its id so that "
-                        "it can be restored with its history. Restore it from the deleted "
-                        "cases page, or leave the id empty to create a new case.",
+                        f"Id {plan.requested_id} belonged to the deleted case “{gone.title}” "
+                        f"('{gone.slug}'); a deleted case keeps its id so that it can be "
+                        "restored with its history. Restore it from the deleted cases page, "
+                        "or leave the id empty to create a new case.",
                     )
                 )
                 plan.requested_id = None
@@ -134,21 +141,28 @@ def plan_import(
     return report
 
 
-def _ids_of_deleted_cases(plans: list[RowPlan], existing: dict) -> dict[int, str]:
-    """Ids that new rows ask for and a deleted case had: id -> its last title (batched)."""
+class DeletedCase(NamedTuple):
+    title: str
+    slug: str
+    version: int
+
+
+def _ids_of_deleted_cases(plans: list[RowPlan], existing: dict) -> dict[int, DeletedCase]:
+    """Ids that new rows ask for and a deleted case had: id -> its last record (batched)."""
     wanted = [
         p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
     ]
-    deleted: dict[int, str] = {}
+    deleted: dict[int, DeletedCase] = {}
     for start in range(0, len(wanted), 500):
         batch = wanted[start : start + 500]
         records = (
             Case.history.filter(id__in=batch)
             .exclude(id__in=Case.objects.filter(pk__in=batch).values("pk"))
             .order_by("history_date", "history_id")
-            .values_list("id", "title")
+            .values_list("id", "title", "slug", "version")
         )
-        deleted.update(records)  # the latest title wins
+        for case_id, *last in records:
+            deleted[case_id] = DeletedCase(*last)  # the latest record wins
     return deleted
 
 

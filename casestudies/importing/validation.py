@@ -75,6 +75,7 @@ class RowPlan:
     sources: list[tuple] = field(default_factory=list)  # (source pk, confidence, locator, note)
     last_updated: datetime | None = None
     existing: Case | None = None
+    version: int = 1  # a deleted case brought back continues its history's numbering
 
     def state(self) -> tuple:
         return (

@@ -45,6 +45,7 @@ def _create_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
         Case(
             id=plan.requested_id,
             slug=plan.slug,
+            version=plan.version,
             created_by=user,
             updated_by=user,
             **plan.scalars,
