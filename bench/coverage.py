@@ -196,6 +196,8 @@ def bench(args) -> None:
     print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for cache_seconds in (0, 600):
         env = server_env(args.database_url, args.port, static_root, cache_seconds)
+        # The curator's session was signed with this key.
+        env["SECRET_KEY"] = base_env["SECRET_KEY"]
         env["CACHE_DIR"] = tempfile.mkdtemp(prefix="atlas-coverage-cache-")
         gunicorn = str(Path(PYTHON).parent / "gunicorn")
         server = subprocess.Popen(

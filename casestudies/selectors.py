@@ -162,12 +162,60 @@ def coverage_summary() -> tuple[list[ChapterCoverage], list[DimensionCount]]:
     return rows, overall
 
 
-def unpublished_cases():
-    """Real cases not yet published, for the curators' to-do list (page it: it can be long)."""
-    return (
-        Case.objects.real()
-        .exclude(status=CaseStatus.PUBLISHED)
-        .select_related("chapter")
-        .only("title", "status", "coder_note", "chapter__number", "chapter__authors")
-        .order_by("chapter__number", "title", "pk")
-    )
+@dataclass(frozen=True)
+class UnpublishedRow:
+    """One line of the curators' to-do list: plain values, so a page of them caches."""
+
+    chapter_number: int
+    chapter_authors: str
+    chapter_url: str
+    title: str
+    status: str
+    coder_note: str
+
+
+class UnpublishedCases:
+    """Real cases not yet published, for the curators' to-do list, to page with a Paginator.
+
+    The count is known from ``coverage_summary`` (no COUNT query), and each page
+    is one query for its rows, cached under the data stamp on PostgreSQL like
+    the counts: the list can be thousands long, the page costs the same.
+    """
+
+    def __init__(self, total: int):
+        self.total = total
+
+    def count(self) -> int:
+        return self.total
+
+    def __len__(self) -> int:
+        return self.total
+
+    def __getitem__(self, window: slice) -> list[UnpublishedRow]:
+        stamp = facet_cache.data_stamp(connection)
+        key = f"{COVERAGE_CACHE_PREFIX}-drafts:{stamp}:{window.start}:{window.stop}"
+        if stamp is not None:
+            cached = cache.get(key)
+            if cached is not None:
+                return cached
+        cases = (
+            Case.objects.real()
+            .filter(status__in=[s for s in CaseStatus.values if s != CaseStatus.PUBLISHED])
+            .select_related("chapter")
+            .only("title", "status", "coder_note", "chapter__number", "chapter__authors")
+            .order_by("chapter__number", "title", "pk")[window]
+        )
+        rows = [
+            UnpublishedRow(
+                case.chapter.number,
+                case.chapter.authors,
+                case.chapter.get_absolute_url(),
+                case.title,
+                case.get_status_display(),
+                case.coder_note,
+            )
+            for case in cases
+        ]
+        if stamp is not None:
+            cache.set(key, rows, facet_cache.timeout())
+        return rows

@@ -10,7 +10,7 @@ so the page costs the same few queries for 30 cases or 30,000.
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from ..selectors import coverage_summary, unpublished_cases
+from ..selectors import UnpublishedCases, coverage_summary
 
 DRAFTS_PER_PAGE = 50
 VIEW_PERMISSION = "casestudies.view_case"
@@ -23,7 +23,9 @@ def coverage(request):
     is_curator = request.user.has_perm(VIEW_PERMISSION)
     drafts = None
     if is_curator and unpublished:
-        drafts = Paginator(unpublished_cases(), DRAFTS_PER_PAGE).get_page(request.GET.get("page"))
+        drafts = Paginator(UnpublishedCases(unpublished), DRAFTS_PER_PAGE).get_page(
+            request.GET.get("page")
+        )
     context = {
         "rows": rows,
         "overall": overall if published + unpublished else [],
