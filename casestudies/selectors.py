@@ -10,7 +10,7 @@ here too.
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connections
 from django.db.models import Count, Q
 from django.http import QueryDict
 
@@ -109,7 +109,10 @@ def _stated_conditions() -> dict[str, Q]:
 def _coverage_counts() -> dict[int, dict[str, int]]:
     """chapter id -> {"published", "unpublished", "coded_<key>"...}: one grouped query,
     cached on PostgreSQL under the data stamp (never stale: a write changes the stamp)."""
-    stamp = facet_cache.data_stamp(connection)
+    cases = Case.objects.real()
+    # The stamp from the database the counts come from (a replica for a public page),
+    # so counts from a replica that lags are never served under a newer stamp.
+    stamp = facet_cache.data_stamp(connections[cases.db])
     key = f"{COVERAGE_CACHE_PREFIX}:{stamp}"
     if stamp is not None:
         cached = cache.get(key)
@@ -121,7 +124,7 @@ def _coverage_counts() -> dict[int, dict[str, int]]:
         "unpublished": Count("pk", filter=~published),
         **{f"coded_{k}": Count("pk", filter=q) for k, q in _stated_conditions().items()},
     }
-    rows = Case.objects.real().order_by().values("chapter_id").annotate(**counted)
+    rows = cases.order_by().values("chapter_id").annotate(**counted)
     counts = {row.pop("chapter_id"): row for row in rows}
     if stamp is not None:
         cache.set(key, counts, facet_cache.timeout())
@@ -192,15 +195,15 @@ class UnpublishedCases:
         return self.total
 
     def __getitem__(self, window: slice) -> list[UnpublishedRow]:
-        stamp = facet_cache.data_stamp(connection)
+        cases = Case.objects.real()
+        stamp = facet_cache.data_stamp(connections[cases.db])  # as in _coverage_counts
         key = f"{COVERAGE_CACHE_PREFIX}-drafts:{stamp}:{window.start}:{window.stop}"
         if stamp is not None:
             cached = cache.get(key)
             if cached is not None:
                 return cached
         cases = (
-            Case.objects.real()
-            .filter(status__in=[s for s in CaseStatus.values if s != CaseStatus.PUBLISHED])
+            cases.filter(status__in=[s for s in CaseStatus.values if s != CaseStatus.PUBLISHED])
             .select_related("chapter")
             .only("title", "status", "coder_note", "chapter__number", "chapter__authors")
             .order_by("chapter__number", "title", "pk")[window]
