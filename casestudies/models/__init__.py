@@ -10,6 +10,7 @@ from .case import (
     m2m_link,
 )
 from .reference import Chapter, Country, Source
+from .release import Release, ReleaseImmutable, version_key
 from .vocabulary import (
     VOCABULARIES,
     CitizenRole,
@@ -51,9 +52,12 @@ __all__ = [
     "Phase",
     "PolicyField",
     "ProviderType",
+    "Release",
+    "ReleaseImmutable",
     "Source",
     "VocabularyTerm",
     "WelfareTradition",
     "WorldRegion",
     "m2m_link",
+    "version_key",
 ]

@@ -9,6 +9,7 @@ from ..presenters import case_field_rows
 from ..related import related_cases
 from ..search import uses_fts
 from ..selectors import case_query
+from .citing import record_citation
 
 PAGE_SIZE = 25
 
@@ -43,6 +44,12 @@ def case_list(request):
         "removals": _removals(query, chips) if not paginator.count else [],
         "sort_choices": query.sort_choices,
         "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
+        **record_citation(
+            request,
+            title="Co-production cases" + (" (filtered list)" if query.is_filtered else ""),
+            description="Data set, list view",
+            key="atlas:cases",
+        ),
     }
     return render(request, "casestudies/case_list.html", context)
 
@@ -78,5 +85,12 @@ def case_detail(request, slug):
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
         "related": related_cases(case),
+        **record_citation(
+            request,
+            title=case.title,
+            description="Case record",
+            key=f"atlas:{case.slug}",
+            year=case.updated_at.year,
+        ),
     }
     return render(request, "casestudies/case_detail.html", context)
