@@ -11,6 +11,7 @@ from .case import (
 )
 from .reference import Chapter, Country, Source
 from .release import Release, ReleaseImmutable, version_key
+from .search import SearchSynonym
 from .vocabulary import (
     VOCABULARIES,
     CitizenRole,
@@ -54,6 +55,7 @@ __all__ = [
     "ProviderType",
     "Release",
     "ReleaseImmutable",
+    "SearchSynonym",
     "Source",
     "VocabularyTerm",
     "WelfareTradition",

@@ -8,6 +8,8 @@ from ..models import Case
 from ..presenters import case_field_rows
 from ..related import related_cases
 from ..search import uses_fts
+from ..search_explain import explain
+from ..search_suggest import suggestion
 from ..selectors import case_query
 from .citing import record_citation
 
@@ -34,14 +36,19 @@ def case_list(request):
     except EmptyPage as exc:
         raise Http404(f"There is no page {number} of these results.") from exc
     chips = query.chips()
+    cases = list(page.object_list)
+    matches = explain(cases, query.filterset.search, query.db)
+    for case in cases:
+        case.match = matches.get(case.pk)
     context = {
         "query": query,
         "page": page,
-        "cases": page.object_list,
+        "cases": cases,
         "panels": query.facet_panels(),
         "chips": chips,
         "filter_count": sum(1 for chip in chips if chip.name != "Search"),
         "removals": _removals(query, chips) if not paginator.count else [],
+        "suggestion": suggestion(query) if not paginator.count else None,
         "sort_choices": query.sort_choices,
         "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
         **record_citation(
