@@ -36,7 +36,7 @@ def remove_columns(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casestudies", "0007_releases"),
+        ("casestudies", "0008_search_everything"),
     ]
 
     operations = [
