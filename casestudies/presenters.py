@@ -37,15 +37,42 @@ class FieldRow:
         return "; ".join(self.values) if self.values else NOT_STATED
 
 
+# Every row of case_field_rows, in order: key -> label. Pages that count or list the
+# dimensions (the coverage page) name them from here, so they read as on the case page.
+FIELD_LABELS = {
+    "chapter": "Chapter",
+    "countries": "Countries",
+    "locality": "Locality",
+    "welfare_tradition": "Welfare tradition",
+    "policy_fields": "Policy fields",
+    "provider_types": "Provider types",
+    "participation_forms": "Participation forms",
+    "levels": "Level",
+    "phases": "Phases",
+    "participation_dimensions": "Participation dimensions",
+    "users_influence": "Users' influence",
+    "citizen_roles": "Citizen roles",
+    "participants": "Participants",
+    "period": "Period",
+    "methods": "Method",
+    "units_studied": "Units studied",
+    "outcomes": "Outcomes",
+}
+
+
+def _row(key: str, values: tuple[str, ...], links: tuple[str, ...] = ()) -> FieldRow:
+    return FieldRow(key, FIELD_LABELS[key], values, links)
+
+
 def list_url(param: str, value: str) -> str:
     """The case list filtered to one value: where a coded value leads."""
     return f"{reverse('casestudies:case_list')}?{urlencode({param: value})}"
 
 
-def _linked(label: str, manager, param: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """(label, values, links): each term of a many-valued field with its filtered list."""
+def _linked(key: str, manager, param: str) -> FieldRow:
+    """Each term of a many-valued field, linked to the list filtered to it."""
     terms = list(manager.all())
-    return label, tuple(str(t) for t in terms), tuple(list_url(param, t.slug) for t in terms)
+    return _row(key, tuple(str(t) for t in terms), tuple(list_url(param, t.slug) for t in terms))
 
 
 def codebook_url(term) -> str:
@@ -53,9 +80,9 @@ def codebook_url(term) -> str:
     return f"{reverse('casestudies:codebook')}#{term.vocabulary_key}-{term.slug}"
 
 
-def _defined(terms) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _defined(key: str, terms) -> FieldRow:
     terms = [t for t in terms if t is not None]
-    return tuple(str(t) for t in terms), tuple(codebook_url(t) for t in terms)
+    return _row(key, tuple(str(t) for t in terms), tuple(codebook_url(t) for t in terms))
 
 
 def period_text(case: Case) -> tuple[str, ...]:
@@ -77,60 +104,39 @@ def case_field_rows(case: Case) -> list[FieldRow]:
         # "Not classified" is no value the list can select: plain text.
         tradition_links.append(list_url("welfare_tradition", tradition.slug) if tradition else "")
     outcomes = list(case.outcomes.all())
-    outcome_links = tuple(
-        list_url("outcome", f"{o.dimension.slug}:{o.direction.slug}") for o in outcomes
-    )
     return [
-        FieldRow(
+        _row(
             "chapter",
-            "Chapter",
             (f"{case.chapter.number}. {case.chapter.authors}",),
             (case.chapter.get_absolute_url(),),
         ),
-        FieldRow(
+        _row(
             "countries",
-            "Countries",
             tuple(c.name for c in countries),
             tuple(c.get_absolute_url() for c in countries),
         ),
-        FieldRow("locality", "Locality", (case.locality,) if case.locality else ()),
-        FieldRow(
-            "welfare_tradition", "Welfare tradition", tuple(traditions), tuple(tradition_links)
+        _row("locality", (case.locality,) if case.locality else ()),
+        _row("welfare_tradition", tuple(traditions), tuple(tradition_links)),
+        _linked("policy_fields", case.policy_fields, "policy_field"),
+        _linked("provider_types", case.provider_types, "provider_type"),
+        _linked("participation_forms", case.participation_forms, "participation_form"),
+        _linked("levels", case.levels, "level"),
+        _linked("phases", case.phases, "phase"),
+        _linked(
+            "participation_dimensions", case.participation_dimensions, "participation_dimension"
         ),
-        FieldRow("policy_fields", *_linked("Policy fields", case.policy_fields, "policy_field")),
-        FieldRow(
-            "provider_types", *_linked("Provider types", case.provider_types, "provider_type")
-        ),
-        FieldRow(
-            "participation_forms",
-            *_linked("Participation forms", case.participation_forms, "participation_form"),
-        ),
-        FieldRow("levels", *_linked("Level", case.levels, "level")),
-        FieldRow("phases", *_linked("Phases", case.phases, "phase")),
-        FieldRow(
-            "participation_dimensions",
-            *_linked(
-                "Participation dimensions", case.participation_dimensions, "participation_dimension"
-            ),
-        ),
-        FieldRow(
-            "users_influence",
-            "Users' influence",
-            *_defined([case.users_influence]),
-        ),
-        FieldRow("citizen_roles", "Citizen roles", *_defined(case.citizen_roles.all())),
-        FieldRow("participants", "Participants", (case.participants,) if case.participants else ()),
-        FieldRow("period", "Period", period_text(case)),
-        FieldRow("methods", "Method", *_defined(case.methods.all())),
-        FieldRow(
+        _defined("users_influence", [case.users_influence]),
+        _defined("citizen_roles", case.citizen_roles.all()),
+        _row("participants", (case.participants,) if case.participants else ()),
+        _row("period", period_text(case)),
+        _defined("methods", case.methods.all()),
+        _row(
             "units_studied",
-            "Units studied",
             (str(case.units_studied),) if case.units_studied else (),
         ),
-        FieldRow(
+        _row(
             "outcomes",
-            "Outcomes",
             tuple(f"{o.dimension}: {o.direction}" for o in outcomes),
-            outcome_links,
+            tuple(list_url("outcome", f"{o.dimension.slug}:{o.direction.slug}") for o in outcomes),
         ),
     ]
