@@ -17,6 +17,7 @@ from ..workflow import (
 )
 from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
+from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
 
 
@@ -134,7 +135,7 @@ class CaseAdminForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseHistoryMixin, SimpleHistoryAdmin):
+class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
     form = CaseAdminForm
     list_display = [
         "title",
