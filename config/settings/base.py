@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -77,6 +77,10 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default; DATABASE_URL (postgres://…) switches to PostgreSQL.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)  # seconds (libpq: 2 or more)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 30)  # seconds, PostgreSQL
+# /health/ answers 503 when the database has not answered within this many seconds.
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -104,7 +108,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # workers: 0 took the list's counting query from 187 to 144 ms (docs/perf/facets.md).
         parallel = env_int("PG_MAX_PARALLEL_WORKERS_PER_GATHER", 0)
         pg_options.append(f"-c max_parallel_workers_per_gather={parallel}")
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(pg_options)
+    # A database that does not answer must not hang every worker until the client gives
+    # up: connecting waits DATABASE_CONNECT_TIMEOUT seconds at most, and a statement
+    # runs DATABASE_STATEMENT_TIMEOUT seconds at most (0 = no limit). The limit is per
+    # statement: a streamed extract is one statement per chunk of cases (well under a
+    # second each at 100,000 cases), so it needs no limit of its own.
+    pg_options.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}")
+    pg_settings = DATABASES["default"].setdefault("OPTIONS", {})
+    pg_settings["options"] = " ".join(pg_options)
+    pg_settings["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.
