@@ -2,7 +2,9 @@
 
 Each view builds and validates its queryset and runs the first chunk's queries
 *before* it returns the streaming response, so a bad query is a 400 (raised as
-BadParameter), never a 200 that stops half-way.
+BadParameter), never a 200 that stops half-way. The whole-list downloads run a
+few at a time per host (``one_of_few``: the others get a 503 with Retry-After);
+one case's CSV or JSON is small and runs at once.
 """
 
 from django.http import StreamingHttpResponse
@@ -15,6 +17,7 @@ from ..extracts.cases_csv import CasesCsv
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
 from ..extracts.records import iter_records
+from ..extracts.slots import one_of_few
 from ..extracts.writers import stream_csv, stream_json
 from ..models import Case
 
@@ -47,6 +50,7 @@ def _meta(request) -> dict:
     }
 
 
+@one_of_few
 def cases_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
@@ -54,6 +58,7 @@ def cases_csv(request):
     return _download(content, CSV_TYPE, _filename("cases", "csv"))
 
 
+@one_of_few
 def outcomes_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
@@ -62,6 +67,7 @@ def outcomes_csv(request):
     return _download(content, CSV_TYPE, _filename("outcomes", "csv"))
 
 
+@one_of_few
 def cases_json(request):
     ctx = _context(request)
     rows = primed(cases_for_extract(request.GET))
@@ -69,6 +75,7 @@ def cases_json(request):
     return _download(content, JSON_TYPE, _filename("cases", "json"))
 
 
+@one_of_few
 def outcomes_json(request):
     ctx = _context(request)
     rows = outcome_pairs(primed(cases_for_extract(request.GET), full=False))
@@ -76,6 +83,7 @@ def outcomes_json(request):
     return _download(content, JSON_TYPE, _filename("outcomes", "json"))
 
 
+@one_of_few
 def extract_zip(request):
     ctx = _context(request)
     columns = case_columns(ctx.dimensions)

@@ -4,6 +4,7 @@ Nothing secret lives here. ``dev``, ``test`` and ``prod`` import this module and
 add what differs; ``prod`` refuses to start without a real secret key and hosts.
 """
 
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -121,6 +122,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.
 EXTRACT_PG_CONNECTIONS = env_int("EXTRACT_PG_CONNECTIONS", 2)
+# Whole-list downloads (cases/outcomes as CSV or JSON, extract.zip) running at once on
+# this host, across gunicorn's workers; the next gets a 503 with Retry-After (seconds).
+# Keep it below the number of workers so that pages always find one free. 0 = no cap.
+EXTRACT_MAX_CONCURRENT = env_int("EXTRACT_MAX_CONCURRENT", 1)
+EXTRACT_RETRY_AFTER = env_int("EXTRACT_RETRY_AFTER", 10)
+# The slots' lock files (casestudies/extracts/slots.py); every worker of a host must share it.
+EXTRACT_SLOTS_DIR = env_str("EXTRACT_SLOTS_DIR") or str(
+    Path(tempfile.gettempdir()) / "coproduction-atlas-extract-slots"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
