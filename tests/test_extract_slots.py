@@ -1,5 +1,6 @@
 """Whole-list extracts run a few at a time per host; the others get 503 + Retry-After."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -122,3 +123,13 @@ def test_slots_that_cannot_be_made_leave_downloads_uncapped(client, settings, tm
     response = client.get("/cases.csv")
     assert response.status_code == 200
     b"".join(response.streaming_content)
+
+
+def test_a_refused_download_is_logged_as_a_warning_not_an_error(client, one_slot, caplog):
+    held = take_slot()
+    with caplog.at_level(logging.INFO):
+        _assert_refused(client.get("/cases.csv"))
+    held.release()
+    levels = {(r.name, r.levelname) for r in caplog.records}
+    assert ("atlas.request", "WARNING") in levels
+    assert not any(level == "ERROR" for _, level in levels), levels

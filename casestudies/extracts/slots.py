@@ -76,6 +76,9 @@ def too_many_response() -> HttpResponse:
         content_type="text/plain; charset=utf-8",
     )
     response["Retry-After"] = str(seconds)
+    # Django's request logger reports every 5xx as an error; this one is planned, and
+    # config.logs.RequestLogMiddleware logs it as a warning.
+    response._has_been_logged = True
     return response
 
 
