@@ -4,7 +4,8 @@
 
 Needs published cases (manage.py generate_synthetic_cases --count 20000). For each
 setting of EXTRACT_MAX_CONCURRENT given (default: 0 = no cap, then 1), starts gunicorn
-with the production settings (2 workers) on loopback, then for ``--seconds``:
+with the production settings (2 workers) on loopback (-1: the baseline, with no
+downloads at all), then for ``--seconds``:
 
 * ``--downloaders`` threads (8) each download /extract.zip and /cases.json in turn,
   as fast as they can (a refused one waits 0.5 s, not the Retry-After, to press harder);
@@ -48,7 +49,7 @@ def run(port: int, seconds: float, downloaders: int) -> dict:
     stop = threading.Event()
     lock = threading.Lock()
     tally = {"done": 0, "refused": 0, "other": 0}
-    latencies: list[float] = []
+    latencies: list[tuple[float, str]] = []
     errors: list[str] = []
 
     def download(offset: int) -> None:
@@ -68,8 +69,8 @@ def run(port: int, seconds: float, downloaders: int) -> dict:
             path = PAGES[n % len(PAGES)]
             n += 1
             started = time.perf_counter()
-            status, _ = _get(port, path, timeout=60)
-            latencies.append(time.perf_counter() - started)
+            status, _ = _get(port, path, timeout=120)
+            latencies.append((time.perf_counter() - started, path))
             if status != 200:
                 errors.append(f"{path}: {status}")
 
@@ -89,10 +90,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--port", type=int, default=8132)
     parser.add_argument("--downloaders", type=int, default=8)
-    parser.add_argument("--caps", default="0,1", help="EXTRACT_MAX_CONCURRENT values, in order")
+    parser.add_argument(
+        "--caps",
+        default="-1,0,1",
+        help="EXTRACT_MAX_CONCURRENT values, in order; -1: no downloads at all (the baseline)",
+    )
     args = parser.parse_args()
     database_url = os.environ["DATABASE_URL"]
-    print("| cap | page p50 | page p95 | page max | pages | downloads done | refused (503) |")
+    print(
+        "| EXTRACT_MAX_CONCURRENT | page p50 | page p95 | page max | pages | downloads done "
+        "| refused (503) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         static = Path(scratch) / "static"
@@ -105,7 +113,7 @@ def main() -> None:
         for cap in [int(c) for c in args.caps.split(",")]:
             env = server_env(database_url, args.port, str(static), 600)
             env.update(
-                EXTRACT_MAX_CONCURRENT=str(cap),
+                EXTRACT_MAX_CONCURRENT=str(max(cap, 0)),
                 EXTRACT_SLOTS_DIR=str(Path(scratch) / f"slots-{cap}"),
                 CACHE_DIR=str(Path(scratch) / f"cache-{cap}"),
             )
@@ -118,16 +126,20 @@ def main() -> None:
                 wait_until_up(args.port, time.monotonic() + 60)
                 for path in PAGES:  # warm: the counts cached, as in production
                     _get(args.port, path)
-                result = run(args.port, args.seconds, args.downloaders)
+                downloaders = 0 if cap < 0 else args.downloaders
+                result = run(args.port, args.seconds, downloaders)
             finally:
                 server.terminate()
                 server.wait(timeout=60)
-            ms = [1000 * x for x in result["latencies"]] or [float("nan")]
+            ms = [1000 * x for x, _ in result["latencies"]] or [float("nan")]
+            label = {-1: "no downloads", 0: "no cap"}.get(cap, str(cap))
             print(
-                f"| {cap or 'none'} | {percentile(ms, 0.5):.0f} ms | {percentile(ms, 0.95):.0f} ms "
+                f"| {label} | {percentile(ms, 0.5):.0f} ms | {percentile(ms, 0.95):.0f} ms "
                 f"| {max(ms):.0f} ms | {len(ms)} | {result['done']} | {result['refused']} |",
                 flush=True,
             )
+            slowest = sorted(result["latencies"], reverse=True)[:3]
+            print("  slowest:", ", ".join(f"{p} {1000 * x:.0f} ms" for x, p in slowest), flush=True)
             if result["errors"] or result["other"]:
                 print(f"errors: {result['errors'][:5]} other statuses: {result['other']}")
 
