@@ -12,6 +12,11 @@
    bench/load_mix.lua: a warm-up, then --connections for --duration seconds.
 5. Writes the figures to docs/perf/load.md and stops the server.
 
+With ``--replica-port`` a streaming replica of the local cluster is started there
+first (scripts/pg_replica.py, removed afterwards), the server reads public pages
+from it (DATABASE_REPLICA_URLS), and the report says how much each database served
+during the run (``pg_stat_database`` of each cluster).
+
 Every step is bounded in time; traffic goes to 127.0.0.1 only.
 
     .venv/bin/python bench/load.py --database-url postgres://postgres@127.0.0.1:5432/atlas_ops_load
@@ -84,6 +89,29 @@ def get(port: int, path: str, timeout: float = 60) -> tuple[int, bytes, float]:
         return response.status, body, (time.perf_counter() - started) * 1000
     finally:
         connection.close()
+
+
+def refuse_busy_port(port: int) -> None:
+    """Stop before starting a server where another one answers: it would be measured."""
+    try:
+        get(port, "/health/", timeout=2)
+    except OSError:
+        return
+    raise SystemExit(f"something already answers on port {port}: choose another --port")
+
+
+def wait_for(port: int, server: subprocess.Popen, work: Path, seconds: float = 90) -> None:
+    """Until /health/ answers 200; stops the run if the server exits or never answers."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if get(port, "/health/")[0] == 200:
+                return
+        except OSError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            raise SystemExit(f"the server did not start; see {work / 'server.log'}")
+        time.sleep(0.5)
 
 
 def links(body: bytes, prefix: str) -> list[str]:
@@ -176,13 +204,68 @@ def run_wrk(port, paths_file, connections, threads, duration) -> dict:
     return json.loads(line.removeprefix("ATLAS_RESULT "))
 
 
+def database_work(url: str, port: int) -> dict[str, int]:
+    """Cumulative counters of the database of ``url`` on the cluster at ``port``."""
+    from scripts.pg_replica import _psql
+
+    name = url.rsplit("/", 1)[-1]
+    row = _psql(
+        port,
+        "SELECT xact_commit + xact_rollback, tup_returned + tup_fetched, blks_hit + blks_read "
+        "FROM pg_stat_database WHERE datname = current_database()",
+        db=name,
+    )
+    transactions, rows, blocks = (int(v) for v in row.split("|"))
+    return {"transactions": transactions, "rows read": rows, "blocks read": blocks}
+
+
+def cpu_seconds(root_pid: int) -> float:
+    """CPU time of a process and its children, those still running and those reaped.
+
+    gunicorn's master reaps its workers and the postmaster its backends, so their
+    ``cutime``/``cstime`` hold what finished children used (extract helper
+    connections, recycled workers).
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        utime, stime, cutime, cstime = (int(x) for x in fields[11:15])
+        if pid == root_pid:
+            total += utime + stime + cutime + cstime
+        elif ppid == root_pid:
+            total += utime + stime
+    return total / ticks
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent on anything but idling, since boot (/proc/stat)."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = values[3] + values[4]  # idle + iowait
+    return (sum(values[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(server_pid: int, replica) -> dict[str, float]:
+    found = {"web (gunicorn)": cpu_seconds(server_pid), "machine": machine_busy_seconds()}
+    if replica is not None:
+        postmaster = int((replica.data / "postmaster.pid").read_text().split()[0])
+        found["replica cluster"] = cpu_seconds(postmaster)
+    return found
+
+
 def cache_kind() -> str:
     if os.environ.get("REDIS_URL"):
         return "Redis (`REDIS_URL`), shared by the workers"
     return "files under `CACHE_DIR` (production default), shared by the workers"
 
 
-def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> str:
+def report(
+    args, shares, alone, whole_csv, result, load_before, server_rss, counters=None, cpu=None
+) -> str:
     seconds = result["duration_us"] / 1e6
     errors = sum(result[k] for k in ("err_connect", "err_read", "err_write", "err_timeout"))
     commit = subprocess.run(
@@ -215,6 +298,16 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         f"average {load_before:.1f} just before the run, the warm-up's own load included; "
         "anything else running on the machine makes these figures a floor, not a capacity).",
         f"- **Cache**: {cache_kind()}.",
+        *(
+            [
+                f"- **Databases**: the primary (port 5432) and one streaming replica of it "
+                f"(port {args.replica_port}, `pg_basebackup -R` of the same cluster on the same "
+                "machine, made by `scripts/pg_replica.py`); `DATABASE_REPLICA_URLS` sends the "
+                "public pages' reads to the replica."
+            ]
+            if args.replica_port
+            else []
+        ),
         "",
         "## Result",
         "",
@@ -240,6 +333,39 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         lines.append(
             f"| {kind}{note} | {median:.0f} ms | {slowest:.0f} ms of {n} | {', '.join(statuses)} |"
         )
+    if cpu:
+        requests = result["requests"]
+        lines += [
+            "",
+            "## CPU during the measured run",
+            "",
+            f"From `/proc`: each tier's CPU seconds over the {seconds:.0f} s run, and per "
+            f"request ({requests:,} requests). The machine's figure is every process on it "
+            "(wrk, the primary, other people's work included).",
+            "",
+            "| tier | CPU seconds | cores busy on average | CPU ms per request |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, used in cpu.items():
+            lines.append(
+                f"| {name} | {used:.1f} | {used / seconds:.2f} | {1000 * used / requests:.0f} |"
+            )
+    if counters:
+        lines += [
+            "",
+            "## What each database did during the measured run",
+            "",
+            "From each cluster's `pg_stat_database` for the atlas database, before and after "
+            "the measured run (the lag checks and wrk's warm-up are not included).",
+            "",
+            "| database | transactions | rows read | blocks read (cache + disk) |",
+            "| --- | ---: | ---: | ---: |",
+        ]
+        for name, counts in counters.items():
+            lines.append(
+                f"| {name} | {counts['transactions']:,} | {counts['rows read']:,} "
+                f"| {counts['blocks read']:,} |"
+            )
     if whole_csv:
         status, size, ms = whole_csv
         lines += [
@@ -255,7 +381,9 @@ def report(args, shares, alone, whole_csv, result, load_before, server_rss) -> s
         ".venv/bin/python bench/load.py --database-url "
         "postgres://postgres@127.0.0.1:5432/atlas_ops_load \\",
         f"    --count {args.count} --workers {args.workers} --connections {args.connections} "
-        f"--duration {args.duration}" + "".join(f" --exclude {k}" for k in args.exclude),
+        f"--duration {args.duration}"
+        + "".join(f" --exclude {k}" for k in args.exclude)
+        + (f" --replica-port {args.replica_port}" if args.replica_port else ""),
         "```",
         "",
     ]
@@ -290,6 +418,10 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=10)
     parser.add_argument("--out", type=Path, default=ROOT / "docs/perf/load.md")
     parser.add_argument(
+        "--replica-port", type=int, default=None,
+        help="Start a streaming replica of the local cluster on this port and read from it.",
+    )  # fmt: skip
+    parser.add_argument(
         "--exclude", action="append", default=[], choices=sorted(MIX),
         help="Time this kind of page alone but leave it out of the load mix (repeatable).",
     )  # fmt: skip
@@ -297,6 +429,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
 
+    refuse_busy_port(args.port)
     rng = random.Random(args.seed)
     work = Path(tempfile.mkdtemp(prefix="atlas-load-"))
     env = {
@@ -314,21 +447,23 @@ def main() -> int:
     }
     prepare(env, args.count, args.seed)
     manage(env, "collectstatic", "--noinput", "-v0")
+    replica = None
+    if args.replica_port:
+        sys.path.insert(0, str(ROOT))
+        from scripts.pg_replica import StreamingReplica
+
+        replica = StreamingReplica(port=args.replica_port)
+        replica.__enter__()
+        database = args.database_url.rsplit("/", 1)[-1]
+        env["DATABASE_REPLICA_URLS"] = replica.url(database)
+        print(f"streaming replica on port {args.replica_port}", flush=True)
+    counters = cpu = None
     log = (work / "server.log").open("wb")
     server = subprocess.Popen(
         [ROOT / "bin/docker-entrypoint.sh"], cwd=ROOT, env=env, stdout=log, stderr=log
     )
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if get(args.port, "/health/")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise SystemExit(f"the server did not start; see {work / 'server.log'}")
-            time.sleep(0.5)
+        wait_for(args.port, server, work)
         kinds = build_mix(args.port, env, rng)
         mixed = {kind: paths for kind, paths in kinds.items() if kind not in args.exclude}
         shares = write_paths(mixed, work / "paths.txt", rng)
@@ -341,9 +476,22 @@ def main() -> int:
         print("alone:", alone, flush=True)
         run_wrk(args.port, work / "paths.txt", 8, 1, args.warmup)
         load_before = os.getloadavg()[0]
+        ports = {"primary": 5432, "replica": args.replica_port} if replica else {}
+        before = {name: database_work(args.database_url, port) for name, port in ports.items()}
+        cpu_before = cpu_now(server.pid, replica)
         result = run_wrk(
             args.port, work / "paths.txt", args.connections, args.threads, args.duration
         )
+        cpu_after = cpu_now(server.pid, replica)
+        cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_after}
+        if replica:
+            # Idle backends report their last statistics within 10 s (PostgreSQL 15).
+            time.sleep(11)
+            after = {name: database_work(args.database_url, port) for name, port in ports.items()}
+            counters = {
+                name: {key: after[name][key] - before[name][key] for key in after[name]}
+                for name in ports
+            }
         server_rss = rss_of_tree(server.pid)
         print(json.dumps(result), flush=True)
     finally:
@@ -353,7 +501,9 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
-    text = report(args, shares, alone, whole_csv, result, load_before, server_rss)
+        if replica is not None:
+            replica.__exit__(None, None, None)
+    text = report(args, shares, alone, whole_csv, result, load_before, server_rss, counters, cpu)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text)
     print(text)

@@ -188,3 +188,36 @@ def test_without_spare_connections_one_connection_does_it_all(settings, monkeypa
     settings.EXTRACT_PG_CONNECTIONS = 2
     assert b"".join(CasesCsv(cases, columns, ctx)) == expected
     assert "helper connection refused" in caplog.text
+
+
+def _open_cursors() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_behind_a_transaction_pooler_the_ids_are_read_without_a_server_side_cursor(
+    settings, monkeypatch
+):
+    """PgBouncer in transaction mode may hand the next FETCH of a cursor to another
+    server connection, where the cursor does not exist: DATABASE_TRANSACTION_POOLING
+    sets DISABLE_SERVER_SIDE_CURSORS, and the download is the same without one."""
+    monkeypatch.setattr(pg_csv, "CHUNK_SIZE", 2)
+    settings.EXTRACT_PG_CONNECTIONS = 1
+    CaseFactory.create_batch(5, countries=[CountryFactory()])
+    ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
+    columns = case_columns(ctx.dimensions)
+    cases = published_cases_for_query(QueryDict("sort=title"))
+    expected = b"".join(stream_csv(records.iter_records(cases), columns, ctx))
+
+    pieces = iter(CasesCsv(cases, columns, ctx))
+    first = next(pieces)
+    assert _open_cursors() == 1  # held between requests' transactions: what a pooler breaks
+    assert first + b"".join(pieces) == expected
+
+    monkeypatch.setitem(connection.settings_dict, "DISABLE_SERVER_SIDE_CURSORS", True)
+    pieces = iter(CasesCsv(cases, columns, ctx))
+    first = next(pieces)
+    assert _open_cursors() == 0
+    assert first + b"".join(pieces) == expected

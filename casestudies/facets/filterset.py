@@ -9,7 +9,7 @@ parameter and, where there is a closed list, the allowed values.
 
 import django_filters
 from django import forms
-from django.db import connection
+from django.db import connections
 from django.db.models import Value
 from django.http import QueryDict
 
@@ -156,7 +156,7 @@ class SearchFilter(django_filters.CharFilter):
     def filter(self, qs, value):
         if not value:
             return qs
-        matched, rank = search_cases(qs, value, connection)
+        matched, rank = search_cases(qs, value, connections[qs.db])
         self.parent.rank = rank
         return matched
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connection
+from django.db import connections
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
@@ -130,9 +130,20 @@ class CaseQuery:
     # --- facets ------------------------------------------------------------------
 
     @cached_property
+    def db(self):
+        """The connection the list's rows come from (a replica for a public page).
+
+        The counts and the stamp they are cached under are read there too: counts
+        cached from a replica that is behind are keyed on the stamp of the data it
+        counted, so nobody reading a newer stamp (the primary, a replica that has
+        caught up) is ever given them.
+        """
+        return connections[self.filtered.db]
+
+    @cached_property
     def stamp(self) -> int | None:
         """The data stamp counts are cached under (one query), None where not cached."""
-        return facet_cache.data_stamp(connection)
+        return facet_cache.data_stamp(self.db)
 
     def _key(self, kind: str, exclude: str | None = None) -> str:
         """A cache key for this query's filters, leaving out ``exclude`` and the sort."""
@@ -201,7 +212,7 @@ class CaseQuery:
                 sql, sql_params = qs.order_by().values("pk", "chapter_id").query.sql_with_params()
             except EmptyResultSet:  # a search of punctuation only: no case
                 sql, sql_params = "SELECT id, chapter_id FROM casestudies_case WHERE 1 = 0", ()
-            hint = "MATERIALIZED " if materialized and connection.vendor == "postgresql" else ""
+            hint = "MATERIALIZED " if materialized and self.db.vendor == "postgresql" else ""
             ctes.append(f"{name}(id, chapter_id) AS {hint}({sql})")
             cte_params.extend(sql_params)
             return CountBase(name)
@@ -232,7 +243,7 @@ class CaseQuery:
         sql = " UNION ALL ".join(branches)
         if ctes:
             sql = "WITH " + ", ".join(ctes) + " " + sql
-        with connection.cursor() as cursor:
+        with self.db.cursor() as cursor:
             cursor.execute(sql, cte_params)
             rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[4]))
         result = {param: [] for param in params}

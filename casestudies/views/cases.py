@@ -1,5 +1,4 @@
 from django.core.paginator import EmptyPage, Paginator
-from django.db import connection
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
@@ -43,7 +42,7 @@ def case_list(request):
         "filter_count": sum(1 for chip in chips if chip.name != "Search"),
         "removals": _removals(query, chips) if not paginator.count else [],
         "sort_choices": query.sort_choices,
-        "search_mode": "ranked full-text" if uses_fts(connection) else "substring",
+        "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
     }
     return render(request, "casestudies/case_list.html", context)
 

@@ -18,6 +18,8 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from config.db_router import replica_monitor
+
 _one_check_at_a_time = threading.Lock()
 
 
@@ -54,8 +56,26 @@ def database_answers(timeout: float) -> tuple[bool, str]:
 
 @never_cache
 def health(request):
+    """Liveness and database readiness for load balancers and compose health checks.
+
+    503 only when the primary does not answer (within HEALTH_CHECK_TIMEOUT): without
+    a replica the site still serves every page from the primary, so a replica that is
+    down or behind makes the status "degraded" (and is named) while the answer stays 200.
+    """
     ok, problem = database_answers(settings.HEALTH_CHECK_TIMEOUT)
     if not ok:
-        body = {"status": "error", "database": "unreachable", "detail": problem}
+        body = {
+            "status": "error",
+            "database": "unreachable",
+            "databases": {"default": "unreachable"},
+            "detail": problem,
+        }
         return JsonResponse(body, status=503)
-    return JsonResponse({"status": "ok", "database": "ok"})
+    databases = {"default": {"status": "ok"}}
+    monitor = replica_monitor()
+    if monitor is not None:
+        databases |= monitor.report()
+    degraded = any(state["status"] != "ok" for state in databases.values())
+    return JsonResponse(
+        {"status": "degraded" if degraded else "ok", "database": "ok", "databases": databases}
+    )

@@ -10,6 +10,7 @@ from pathlib import Path
 import dj_database_url
 
 from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from config.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -37,6 +38,8 @@ MIDDLEWARE = [
     "config.logs.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the database: it decides which database this request reads.
+    "config.db_router.ReplicaReadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -118,6 +121,34 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     pg_settings = DATABASES["default"].setdefault("OPTIONS", {})
     pg_settings["options"] = " ".join(pg_options)
     pg_settings["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
+
+# Read replicas (docs/operations.md, "More than one machine"): public reads go to one
+# of them while it is reachable and at most DATABASE_REPLICA_MAX_LAG_SECONDS behind;
+# writes, the admin, commands and a client's reads just after its own write go to the
+# primary (config/db_router.py).
+DATABASES.update(replica_databases(env_list("DATABASE_REPLICA_URLS"), DATABASES["default"]))
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+for _alias in DATABASE_REPLICAS:
+    if DATABASES[_alias]["ENGINE"] == "django.db.backends.postgresql":
+        # A replica that does not answer must fail fast: reads then go to the primary.
+        DATABASES[_alias]["OPTIONS"]["connect_timeout"] = env_int(
+            "DATABASE_REPLICA_CONNECT_TIMEOUT", 3
+        )
+        DATABASES[_alias]["OPTIONS"]["application_name"] = f"atlas:{_alias}"
+# Behind a pooler in transaction mode (PgBouncer's pool_mode=transaction) a connection
+# is the server's only for one transaction, so nothing may outlive one: no server-side
+# cursor (the extracts' streamed id lists are then read whole, a few MB at 100,000
+# cases) and no startup "options", which PgBouncer refuses (set jit=off on the database
+# instead: docs/operations.md, "More than one machine").
+if env_bool("DATABASE_TRANSACTION_POOLING", default=False):
+    for _settings in DATABASES.values():
+        if _settings["ENGINE"] == "django.db.backends.postgresql":
+            _settings["DISABLE_SERVER_SIDE_CURSORS"] = True
+            _settings["OPTIONS"].pop("options", None)
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10)
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5)
+DATABASE_READ_YOUR_WRITES_SECONDS = env_int("DATABASE_READ_YOUR_WRITES_SECONDS", 30)
+DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.

@@ -15,3 +15,9 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # tests/test_extract_slots.py sets a cap (and its own directory) where it is the point.
 EXTRACT_MAX_CONCURRENT = 0
 EXTRACT_SLOTS_DIR = tempfile.mkdtemp(prefix="atlas-test-extract-slots-")
+
+# A replica alias that mirrors the test database, so that routing can be tested
+# (tests/test_replicas.py switches reads to it with DATABASE_REPLICAS); off by default.
+if "replica_1" not in DATABASES:  # noqa: F405
+    DATABASES["replica_1"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASE_REPLICAS = []
