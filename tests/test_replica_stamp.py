@@ -106,3 +106,24 @@ def test_matrix_counts_follow_the_database_that_served_the_rows(client):
         assert total(public) == 1
         replica.catch_up()
         assert total(public) == 2
+
+
+def test_home_counts_follow_the_database_that_served_the_rows(client):
+    sweden = CountryFactory(code="SE", name="Sweden")
+    CaseFactory(countries=[sweden])
+    public, curator = client, client.__class__()
+    _curator_cookie(curator)
+
+    def published(who):
+        response = who.get("/")
+        assert response.status_code == 200
+        return response.context["case_count"]
+
+    assert published(public) == 1
+    with LaggingReplica() as replica:
+        CaseFactory(countries=[sweden])
+        assert published(public) == 1
+        assert published(curator) == 2
+        assert published(public) == 1
+        replica.catch_up()
+        assert published(public) == 2
