@@ -27,9 +27,11 @@ COPY . .
 # are not kept in the image's environment.
 RUN SECRET_KEY=collectstatic-only-not-a-secret ALLOWED_HOSTS=localhost \
     python manage.py collectstatic --noinput \
-    && useradd --system --uid 10001 --no-create-home atlas
+    && useradd --system --uid 10001 --no-create-home atlas \
+    && mkdir -p /app/media && chown atlas /app/media
 
-# The app never writes to its own code or static files.
+# The app never writes to its own code or static files; it writes the data releases'
+# files under /app/media (MEDIA_ROOT), a volume in docker-compose.yml.
 USER atlas
 EXPOSE 8000
 

@@ -18,3 +18,27 @@ class ChapterNumberConverter:
 
     def to_url(self, value) -> str:
         return str(int(value))
+
+
+class VersionConverter:
+    """A release version: 1 to 3 numbers of at most 4 digits ("1.0", "2.1.3")."""
+
+    regex = "[0-9]{1,4}(?:\\.[0-9]{1,4}){0,2}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)
+
+
+class ReleaseFileConverter:
+    """The name of one of a release's files (the view checks it is one)."""
+
+    regex = "(?:cases|outcomes)\\.(?:csv|json)|datapackage\\.json|README\\.txt"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value) -> str:
+        return str(value)

@@ -10,5 +10,6 @@ REFERENCE_FIXTURES = [
     FIXTURE_DIR / "countries.yaml",
     FIXTURE_DIR / "sources.yaml",
     FIXTURE_DIR / "chapters.yaml",
+    FIXTURE_DIR / "search_synonyms.yaml",
 ]
 BOOK_FIXTURES = [FIXTURE_DIR / "book_cases.yaml"]

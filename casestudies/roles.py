@@ -33,6 +33,8 @@ CURATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
     "outcomedirection": ("add", "change", "view"),
     "worldregion": ("add", "change", "view"),
     "welfaretradition": ("add", "change", "view"),
+    # Curators freeze releases; nobody changes or deletes one (ReleaseAdmin).
+    "release": ("add", "view"),
 }
 
 

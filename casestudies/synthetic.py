@@ -39,7 +39,7 @@ from .models import (
     ProviderType,
     Source,
 )
-from .search import drop_sqlite_triggers, install_search_index, uses_fts
+from .search_index import deferred_index
 
 SYNTHETIC_SOURCE_SLUG = "synthetic-benchmark-data"
 SYNTHETIC_SOURCE_TITLE = "Synthetic benchmark data"
@@ -258,12 +258,10 @@ def synthetic_cases_generate(*, count: int, seed: int, batch_size: int = BATCH_S
     influence_ids = list(InfluenceLevel.objects.order_by("order").values_list("pk", flat=True))
 
     synthetic_cases_delete()
-    with transaction.atomic():
-        # SQLite's full-text triggers cost more than the inserts themselves; drop them
-        # for the load and rebuild the index once at the end, in the same transaction.
-        rebuild_fts = connection.vendor == "sqlite" and uses_fts(connection)
-        if rebuild_fts:
-            drop_sqlite_triggers(connection)
+    with transaction.atomic(), deferred_index(connection, "c.is_synthetic"):
+        # The search index's triggers cost more than the inserts themselves (they
+        # rebuild a case's document per link statement): deferred, the index is
+        # rebuilt once at the end, in the same transaction.
         chapter = synthetic_chapter()
         source_id = chapter.source_id
         width = max(6, len(str(count)))
@@ -285,8 +283,6 @@ def synthetic_cases_generate(*, count: int, seed: int, batch_size: int = BATCH_S
                 batch_size=batch_size,
             )
             done += n
-        if rebuild_fts:
-            install_search_index(connection)
     return count
 
 

@@ -1,13 +1,25 @@
 from django.urls import path, register_converter
 
-from .converters import ChapterNumberConverter
-from .views import cases, chapters, codebook, countries, coverage, extracts, health, home
+from .converters import ChapterNumberConverter, ReleaseFileConverter, VersionConverter
+from .views import (
+    cases,
+    chapters,
+    codebook,
+    countries,
+    coverage,
+    extracts,
+    health,
+    home,
+    releases,
+)
 from .views import compare as compare_views
 from .views import matrix as matrix_views
 
 app_name = "casestudies"
 
 register_converter(ChapterNumberConverter, "chapter")
+register_converter(VersionConverter, "version")
+register_converter(ReleaseFileConverter, "release_file")
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -30,5 +42,17 @@ urlpatterns = [
     path("compare/", compare_views.compare, name="compare"),
     path("matrix/", matrix_views.matrix, name="matrix"),
     path("matrix.csv", matrix_views.matrix_csv, name="matrix_csv"),
+    path("releases/", releases.release_list, name="release_list"),
+    path("releases/<version:version>/", releases.release_detail, name="release_detail"),
+    path(
+        "releases/<version:version>/datacite.json",
+        releases.release_datacite,
+        name="release_datacite",
+    ),
+    path(
+        "releases/<version:version>/<release_file:name>",
+        releases.release_file,
+        name="release_file",
+    ),
     path("health/", health.health, name="health"),
 ]

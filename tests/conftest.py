@@ -101,3 +101,18 @@ def rich_atlas(db):
     CaseFactory(title="Sparse case", chapter__source=book, sources=[book], countries=[se])
     CaseFactory(title="Another", chapter__source=book, sources=[book], countries=[de])
     return full
+
+
+@pytest.fixture
+def release_1_0(settings, tmp_path):
+    """Release 1.0 of whatever the test has published, its files under tmp_path."""
+    from casestudies.releases import create_release
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "releases": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path / "releases", "base_url": None},
+        },
+    }
+    return create_release(version="1.0", base_url="http://testserver/")

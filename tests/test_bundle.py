@@ -69,8 +69,12 @@ def test_bundle_contents(client, data):
     assert "country=SE&country=DE" in readme
     assert "2 cases in cases.csv, 1 outcomes in outcomes.csv" in readme
     assert "How to cite" in readme
-    assert "New Public Governance" in readme  # the book
-    assert "http://testserver/cases/?country=SE&country=DE" in readme
+    # The book in APA 7: editors, (Eds.), year, title in sentence case, publisher.
+    assert "Pestoff & Brandsen (Eds.). (2012). New public governance. Routledge." in readme
+    # The extract itself as an atlas record, with the date it was retrieved.
+    assert "[Data set, extract of " in readme
+    assert "Retrieved " in readme
+    assert "from http://testserver/cases/?country=SE&country=DE" in readme
 
 
 def test_data_package_describes_every_column(client, data):
@@ -119,3 +123,19 @@ def test_data_package_homepage_is_the_site_that_served_it(client, data, settings
     package = json.loads(archive.read("datapackage.json"))
     assert package["homepage"] == "https://atlas.example.org/"
     assert "https://atlas.example.org/cases/" in archive.read("README.txt").decode()
+
+
+def test_bundle_states_the_data_licence(client, data):
+    archive = open_zip(client)
+    package = json.loads(archive.read("datapackage.json"))
+    assert package["licenses"] == [
+        {
+            "name": "CC-BY-4.0",
+            "title": "Creative Commons Attribution 4.0 International",
+            "path": "https://creativecommons.org/licenses/by/4.0/",
+        }
+    ]
+    assert "paraphrase" in package["rights"]
+    readme = archive.read("README.txt").decode()
+    assert "Creative Commons Attribution 4.0 International (CC-BY-4.0)" in readme
+    assert "paraphrase" in readme

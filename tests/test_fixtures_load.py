@@ -86,6 +86,7 @@ def test_the_codebook_is_complete(reference_data):
         "mixed",
         "no-effect",
         "not-assessed",
+        "problem-reported",
     }
 
 

@@ -110,7 +110,7 @@ def _encode(pairs: list[tuple[str, str]], raw: list[str]) -> str:
 
 
 @pytest.fixture
-def real(db):
+def real(db, request):
     country = CountryFactory(code="SE", name="Sweden")
     field = PolicyFieldFactory(slug="childcare", label="Childcare")
     cases = [
@@ -118,6 +118,7 @@ def real(db):
         for _ in range(2)
     ]
     OutcomeFactory(case=cases[0])
+    request.getfixturevalue("release_1_0")
     return RealObjects(cases[0].slug, cases[0].chapter.number, country.code)
 
 

@@ -45,7 +45,7 @@ def test_home_query_count_does_not_grow_with_cases(client, django_assert_max_num
             participation_forms=[ParticipationFormFactory()],
             title=f"Case {i}",
         )
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(10):  # 9 + the latest release (live_status)
         response = client.get("/")
     assert response.context["case_count"] == 30
 
@@ -53,8 +53,21 @@ def test_home_query_count_does_not_grow_with_cases(client, django_assert_max_num
 def test_home_counts_are_cached_until_a_case_changes(client, django_assert_max_num_queries):
     case = CaseFactory(countries=[CountryFactory(code="SE", name="Sweden")])
     assert client.get("/").context["case_count"] == 1
-    with django_assert_max_num_queries(1):  # only the "latest change" lookup
+    # Only the "latest change" lookup and the latest release with its changes since.
+    with django_assert_max_num_queries(2):
         assert client.get("/").context["case_count"] == 1
     case.status = CaseStatus.DRAFT
     case.save()
     assert client.get("/").context["case_count"] == 0
+
+
+def test_home_says_what_is_published_and_what_is_still_being_coded(client):
+    CaseFactory()
+    CaseFactory(status=CaseStatus.DRAFT, title="Secret draft")
+    CaseFactory(status=CaseStatus.REVIEW)
+    CaseFactory(status=CaseStatus.DRAFT, is_synthetic=True)  # benchmark data: not counted
+    html = client.get("/").content.decode()
+    assert "every case in" not in html
+    assert "1 published so far, 2 still being coded" in html
+    assert "Secret draft" not in html  # counted, never named
+    assert 'href="/coverage/"' in html

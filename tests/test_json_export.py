@@ -23,8 +23,21 @@ def test_cases_json_shape_and_rows(client):
     CaseFactory(title="Alpha", countries=[])
     CaseFactory(title="Draft", status=CaseStatus.DRAFT)
     data = json_of(client.get("/cases.json"))
-    assert set(data) == {"query", "generated_at", "note", "cases", "count"}
+    assert set(data) == {
+        "query",
+        "generated_at",
+        "note",
+        "how_to_cite",
+        "license",
+        "cases",
+        "count",
+    }
     assert data["count"] == 2
+    # The atlas record in APA 7, with the date retrieved, and the data licence.
+    assert data["how_to_cite"].startswith("Co-production Case Atlas. (")
+    assert "[Data set, extract of " in data["how_to_cite"]
+    assert data["how_to_cite"].endswith("from http://testserver/cases/")
+    assert data["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert [c["title"] for c in data["cases"]] == ["Alpha", "Beta"]
     beta = data["cases"][1]
     assert beta["countries"] == ["SE"]  # many-valued fields are arrays
@@ -61,6 +74,9 @@ def test_single_case_json(client):
     case = CaseFactory(title="Only me")
     data = json_of(client.get(f"/cases/{case.slug}.json"))
     assert data["count"] == 1 and data["cases"][0]["title"] == "Only me"
+    # Cites the case record, at the case's page.
+    assert "Only me [Data set, extract of " in data["how_to_cite"]
+    assert data["how_to_cite"].endswith(f"from http://testserver/cases/{case.slug}/")
     draft = CaseFactory(status=CaseStatus.DRAFT)
     assert client.get(f"/cases/{draft.slug}.json").status_code == 404
 

@@ -8,13 +8,7 @@ from django.db import connection
 from django.http import QueryDict
 
 from casestudies.models import Case
-from casestudies.search import (
-    fts5_query,
-    parse_websearch,
-    repair_after_migrate,
-    search_cases,
-    uses_fts,
-)
+from casestudies.search import repair_after_migrate, search_cases, uses_fts
 from casestudies.selectors import published_cases_for_query
 
 from . import factories
@@ -115,14 +109,6 @@ def test_index_follows_edits_to_cases_and_chapters(cases):
     assert found("q=zebra") == []
 
 
-def test_parse_websearch():
-    parsed = parse_websearch('co-production "parent run" or tenants -"day care" -x')
-    assert parsed.groups == [["co production"], ["parent run", "tenants"]]
-    assert parsed.excluded == ["day care", "x"]
-    assert parse_websearch("!!! ---").is_empty
-    assert fts5_query(parse_websearch('a "b c" -d')) == '("a") AND ("b c") NOT ("d")'
-
-
 @on_postgres
 def test_postgres_search_uses_the_gin_index(cases):
     qs, _rank = search_cases(Case.objects.all(), "cooperative", connection)
@@ -138,7 +124,7 @@ def test_sqlite_index_is_repaired_after_a_table_rebuild(cases):
         pytest.skip("SQLite without FTS5")
     with connection.cursor() as cursor:
         # What a migration that rebuilds the case table does to its triggers.
-        cursor.execute("DROP TRIGGER casestudies_case_fts_ai")
+        cursor.execute("DROP TRIGGER casestudies_search_case_ai")
         cursor.execute("DELETE FROM casestudies_case_fts")
     assert found("q=Swedish") == []
     repair_after_migrate(using="default")

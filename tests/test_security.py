@@ -48,15 +48,16 @@ class InlineCodeFinder(HTMLParser):
 
 
 @pytest.fixture
-def real(db):
+def real(db, request):
     country = CountryFactory(code="SE", name="Sweden")
     case = CaseFactory(title="Parent co-operatives", countries=[country])
     OutcomeFactory(case=case)
+    request.getfixturevalue("release_1_0")
     return RealObjects(case.slug, case.chapter.number, country.code)
 
 
 @pytest.fixture
-def hostile(db):
+def hostile(db, request):
     """A case whose curator-entered text is markup, on every kind of page that lists cases."""
     country = CountryFactory(code="NL", name="Netherlands")
     chapter = ChapterFactory(title=f"Chapter {HOSTILE_TITLE}")
@@ -68,6 +69,7 @@ def hostile(db):
         countries=[country],
     )
     OutcomeFactory(case=case, finding=f"Finding {HOSTILE_TITLE}")
+    request.getfixturevalue("release_1_0")
     return RealObjects(case.slug, chapter.number, country.code)
 
 

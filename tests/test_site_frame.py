@@ -43,5 +43,12 @@ def test_footer_says_how_to_cite_and_the_licence(client):
     html = client.get("/").content.decode()
     footer = html[html.index('<footer class="site-footer">') :]
     assert "How to cite" in footer
-    assert "New Public Governance, the Third Sector and Co-Production" in footer
+    # The book in APA 7: sentence case, in italics.
+    assert "<i>New public governance, the third sector and co-production</i>" in footer
     assert "MIT licence" in footer
+    # The data licence, linked, and the summaries' status.
+    assert (
+        '<a href="https://creativecommons.org/licenses/by/4.0/" rel="license">'
+        "Creative Commons Attribution 4.0 International (CC-BY-4.0)</a>"
+    ) in footer
+    assert "Summaries paraphrase the book" in footer

@@ -12,6 +12,8 @@ from datetime import datetime
 
 from django.conf import settings
 
+from .. import licences
+from ..citations import AtlasRecord, atlas_apa, source_apa
 from ..models import Source
 from .cases_csv import CasesCsv
 from .columns import OUTCOME_COLUMNS, SEPARATOR, Column, ExportContext
@@ -49,17 +51,17 @@ class _Counted:
             yield row
 
 
-def source_citation(source: Source) -> str:
-    eds = " (Eds.)" if source.is_edited else ""
-    doi = f" {source.doi_url}" if source.doi else ""
-    publisher = f" {source.publisher}." if source.publisher else ""
-    return f"{source.authors}{eds} ({source.year or 'n.d.'}). {source.title}.{publisher}{doi}"
-
-
 def readme(*, query: str, created: datetime, list_url: str, cases: int, outcomes: int) -> str:
     """The bundle's README. Runs one query (the books the atlas's chapters come from)."""
     books = Source.objects.filter(chapters__isnull=False).distinct().order_by("year", "title")
     date = created.strftime("%Y-%m-%d")
+    extract_record = AtlasRecord(
+        title="Co-production cases" + (f" matching '{query}'" if query else ""),
+        description=f"Data set, extract of {date}",
+        url=list_url,
+        accessed=created.date(),
+        year=created.year,
+    )
     lines = [
         f"{settings.SITE_NAME}: extract of {date}",
         "=" * 60,
@@ -86,13 +88,14 @@ def readme(*, query: str, created: datetime, list_url: str, cases: int, outcomes
         "Text cells beginning with = + - @ (a formula in a spreadsheet) start with an",
         "added apostrophe; remove it when you analyse the text.",
         "",
+        *licences.readme_lines(),
         "How to cite",
         "-----------",
-        f"The atlas: {settings.SITE_NAME} ({created.year}). Extract of {date}, "
-        f"query '{query or 'all'}'. {list_url}",
+        "This extract (APA 7; the atlas changes, so give the date you retrieved it):",
+        f"  {atlas_apa(extract_record).text}",
         "",
         "The book(s) the cases come from:",
-        *[f"  {source_citation(book)}" for book in books],
+        *[f"  {source_apa(book).text}" for book in books],
         "",
         "Each case's page (column 'url') gives the citation of its chapter.",
         "",

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from django.conf import settings
 
+from ..licences import DATA_LICENCE, SUMMARIES_NOTE
 from ..models import Country, Source
 from .columns import CODES, OUTCOME_COLUMNS, SEPARATOR, TEXTS, Column
 
@@ -78,6 +79,8 @@ def datapackage(
             f"'not stated'. Many-valued cells are joined with '{SEPARATOR}'."
         ),
         "homepage": homepage,
+        "licenses": [dict(DATA_LICENCE)],
+        "rights": SUMMARIES_NOTE,
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "query": query,
         "resources": [

@@ -7,6 +7,8 @@ subquery condition. Invalid input becomes :class:`BadParameter`, naming the
 parameter and, where there is a closed list, the allowed values.
 """
 
+from functools import cached_property
+
 import django_filters
 from django import forms
 from django.db import connections
@@ -15,7 +17,8 @@ from django.http import QueryDict
 
 from ..errors import BadParameter
 from ..models import MAX_YEAR, MIN_YEAR, OutcomeDimension, OutcomeDirection
-from ..search import MAX_QUERY_LENGTH, search_cases
+from ..search import MAX_QUERY_LENGTH, parse_search, search_filter, search_rank
+from ..search_query import Search
 from .definitions import OUTCOME_FACET, TERM_FACETS, TermFacet
 
 SORTS = {
@@ -151,14 +154,12 @@ class YearFilter(django_filters.Filter):
 
 
 class SearchFilter(django_filters.CharFilter):
-    """``q``: full-text search (casestudies/search.py); keeps the relevance expression."""
+    """``q``: full-text search (casestudies/search.py) with the filterset's parsed search."""
 
     def filter(self, qs, value):
         if not value:
             return qs
-        matched, rank = search_cases(qs, value, connections[qs.db])
-        self.parent.rank = rank
-        return matched
+        return search_filter(qs, self.parent.search, connections[qs.db])
 
 
 class CaseFilterSet(django_filters.FilterSet):
@@ -168,10 +169,25 @@ class CaseFilterSet(django_filters.FilterSet):
     year_to = YearFilter(field_name="start_year", lookup_expr="lte")
     sort = django_filters.ChoiceFilter(choices=list(SORTS.items()), method="keep")
 
-    rank = None  # set by the q filter: the relevance of each case, where searching ranks
-
     def keep(self, qs, name, value):
         return qs  # sorting is the selector's job; the filter only validates the key
+
+    @cached_property
+    def search(self) -> Search | None:
+        """The validated ``q`` read as a search (one query, for the synonyms), or None."""
+        text = self.form.cleaned_data.get("q")
+        return parse_search(text) if text else None
+
+    def fall_back_to_any_word(self) -> None:
+        """No case has every word: match cases with any of them from now on."""
+        self.search = self.search.falling_back()
+        if hasattr(self, "_qs"):
+            del self._qs  # django-filter's cached result, built with the all-words search
+
+    @property
+    def rank(self):
+        """The relevance of each case while searching, where the engine ranks; else None."""
+        return search_rank(self.search, connections[self.queryset.db]) if self.search else None
 
     def queryset_without(self, *params: str):
         """The cases every filter selects except ``params``: a disjunctive-count base."""

@@ -80,6 +80,13 @@ class CaseQuery:
         self.filterset = CaseFilterSet(self.params, queryset=base).validated()
         self.data = self.filterset.form.cleaned_data
         self.q = self.data.get("q") or ""
+        search = self.filterset.search
+        # Several words mean all of them; when no case has them all (under the other
+        # filters too), any of them, ranked: one EXISTS query decides.
+        self.any_word_fallback = False
+        if search is not None and search.can_fall_back and not self.filterset.qs.exists():
+            self.filterset.fall_back_to_any_word()
+            self.any_word_fallback = True
 
     @cached_property
     def filtered(self) -> QuerySet:

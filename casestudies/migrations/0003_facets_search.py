@@ -14,7 +14,7 @@ def install(apps, schema_editor):
     from casestudies.facets.cache import install_stamp
     from casestudies.search import install_search_index
 
-    install_search_index(schema_editor.connection)
+    install_search_index(schema_editor.connection, apps)
     install_stamp(schema_editor.connection)
 
 
@@ -23,7 +23,7 @@ def uninstall(apps, schema_editor):
     from casestudies.search import uninstall_search_index
 
     uninstall_stamp(schema_editor.connection)
-    uninstall_search_index(schema_editor.connection)
+    uninstall_search_index(schema_editor.connection, apps)
 
 
 class Migration(migrations.Migration):

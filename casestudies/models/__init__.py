@@ -10,6 +10,8 @@ from .case import (
     m2m_link,
 )
 from .reference import Chapter, Country, Source
+from .release import Release, ReleaseImmutable, version_key
+from .search import SearchSynonym
 from .vocabulary import (
     VOCABULARIES,
     CitizenRole,
@@ -51,9 +53,13 @@ __all__ = [
     "Phase",
     "PolicyField",
     "ProviderType",
+    "Release",
+    "ReleaseImmutable",
+    "SearchSynonym",
     "Source",
     "VocabularyTerm",
     "WelfareTradition",
     "WorldRegion",
     "m2m_link",
+    "version_key",
 ]

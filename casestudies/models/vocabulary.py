@@ -33,6 +33,13 @@ class VocabularyTerm(models.Model):
     order = models.PositiveSmallIntegerField(
         default=0, help_text="Position in lists; also the rank of ordinal scales."
     )
+    synonyms = models.TextField(
+        blank=True,
+        help_text=(
+            "Other words people use for this term, separated by commas (e.g. 'police' for "
+            "Policing). The search finds the term's cases by these words as by its label."
+        ),
+    )
 
     # inherit=True gives every concrete vocabulary its own history table.
     history = HistoricalRecords(inherit=True)

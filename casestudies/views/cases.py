@@ -8,7 +8,10 @@ from ..models import Case
 from ..presenters import case_field_rows
 from ..related import related_cases
 from ..search import uses_fts
+from ..search_explain import explain
+from ..search_suggest import suggestion
 from ..selectors import case_query
+from .citing import record_citation
 
 PAGE_SIZE = 25
 
@@ -33,16 +36,27 @@ def case_list(request):
     except EmptyPage as exc:
         raise Http404(f"There is no page {number} of these results.") from exc
     chips = query.chips()
+    cases = list(page.object_list)
+    matches = explain(cases, query.filterset.search, query.db)
+    for case in cases:
+        case.match = matches.get(case.pk)
     context = {
         "query": query,
         "page": page,
-        "cases": page.object_list,
+        "cases": cases,
         "panels": query.facet_panels(),
         "chips": chips,
         "filter_count": sum(1 for chip in chips if chip.name != "Search"),
         "removals": _removals(query, chips) if not paginator.count else [],
+        "suggestion": suggestion(query) if not paginator.count else None,
         "sort_choices": query.sort_choices,
         "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
+        **record_citation(
+            request,
+            title="Co-production cases" + (" (filtered list)" if query.is_filtered else ""),
+            description="Data set, list view",
+            key="atlas:cases",
+        ),
     }
     return render(request, "casestudies/case_list.html", context)
 
@@ -78,5 +92,12 @@ def case_detail(request, slug):
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
         "related": related_cases(case),
+        **record_citation(
+            request,
+            title=case.title,
+            description="Case record",
+            key=f"atlas:{case.slug}",
+            year=case.updated_at.year,
+        ),
     }
     return render(request, "casestudies/case_detail.html", context)

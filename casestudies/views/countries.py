@@ -1,12 +1,14 @@
 from dataclasses import dataclass
 from functools import partial
 
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 
 from ..crosstab import crosstab, link_source
 from ..matrix import COL_AXES
 from ..models import Case, Country
+from ..selectors import case_query
 
 COUNTRY_PAGE_CASES = 25
 # The dimensions whose mix a country page sets beside the whole atlas's.
@@ -88,15 +90,26 @@ def country_detail(request, code):
         Country.objects.select_related("world_region", "welfare_tradition"), code=code.upper()
     )
     here_total, atlas_total, profile = country_profile(country)
-    # The first cases by title; the rest are one link away in the paginated list.
-    cases = (
-        Case.objects.published()
-        .with_related()
-        .filter(countries=country)
-        .order_by("title", "pk")[:COUNTRY_PAGE_CASES]
-    )
+    # The list's own query with this country ticked: a search (q) here finds the same
+    # cases in the same order as the case list (and its extracts) with these two filters.
+    params = QueryDict(mutable=True)
+    params["country"] = country.code
+    q = request.GET.get("q", "")
+    if q.strip():
+        params["q"] = q
+    query = case_query(params)
+    # The first cases by title (by relevance when searching); the rest are one link
+    # away in the paginated list.
+    cases = query.cases.select_related("chapter").prefetch_related(
+        Prefetch("countries", queryset=Country.objects.order_by("name")),
+        "policy_fields",
+        "participation_forms",
+    )[:COUNTRY_PAGE_CASES]
     context = {
         "country": country,
+        "query": query,
+        "list_query": params.urlencode(),
+        "matching": query.filtered.count() if query.q else here_total,
         "cases": cases,
         "here_total": here_total,
         "atlas_total": atlas_total,

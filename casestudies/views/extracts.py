@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
+from ..citations import AtlasRecord, atlas_apa
 from ..extracts.bundle import stream_bundle
 from ..extracts.cases_csv import CasesCsv
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
@@ -19,7 +20,9 @@ from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, pri
 from ..extracts.records import iter_records
 from ..extracts.slots import one_of_few
 from ..extracts.writers import stream_csv, stream_json
+from ..licences import DATA_LICENCE
 from ..models import Case
+from ..releases.status import live_status
 
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -42,11 +45,30 @@ def _filename(what: str, extension: str) -> str:
     return f"coproduction-{what}-{timezone.now():%Y-%m-%d}.{extension}"
 
 
-def _meta(request) -> dict:
+def _meta(request, *, case=None) -> dict:
+    query = list_query(request.GET).urlencode()
+    now = timezone.now()
+    if case is None:
+        page = request.build_absolute_uri(reverse("casestudies:case_list"))
+        title = "Co-production cases" + (f" matching '{query}'" if query else "")
+        page = f"{page}?{query}" if query else page
+    else:
+        page = request.build_absolute_uri(reverse("casestudies:case_detail", args=[case.slug]))
+        title = case.title
+    record = AtlasRecord(
+        title=title,
+        description=f"Data set, extract of {now:%Y-%m-%d}",
+        url=page,
+        accessed=now.date(),
+        year=now.year,
+        version=live_status(request).release.version if live_status(request).release else "",
+    )
     return {
-        "query": list_query(request.GET).urlencode(),
-        "generated_at": timezone.now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "query": query,
+        "generated_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "note": "Many-valued fields are JSON arrays; null means 'not stated'.",
+        "how_to_cite": atlas_apa(record).text,
+        "license": DATA_LICENCE["path"],
     }
 
 
@@ -122,6 +144,6 @@ def case_json(request, slug):
     case = _one_case(slug)
     ctx = _context(request)
     content = stream_json(
-        [case], case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request)
+        [case], case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request, case=case)
     )
     return _download(content, JSON_TYPE, _filename(f"case-{case.slug}", "json"))

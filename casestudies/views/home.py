@@ -1,8 +1,8 @@
 from django.core.cache import cache
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import render
 
-from ..models import Case, Chapter, Country, ParticipationForm, PolicyField
+from ..models import Case, CaseStatus, Chapter, Country, ParticipationForm, PolicyField
 
 # Entry points shown on the home page: (context name, Case many-to-many field, term model).
 ENTRY_POINTS = [
@@ -46,7 +46,14 @@ def home_counts() -> dict:
     counts = cache.get(key)
     if counts is None:
         counts = {
-            "case_count": Case.objects.published().count(),
+            # Drafts and cases in review are counted (never listed), so the home page can
+            # say what is still being coded; one query for both counts.
+            **Case.objects.aggregate(
+                case_count=Count("pk", filter=Q(status=CaseStatus.PUBLISHED)),
+                being_coded_count=Count(
+                    "pk", filter=~Q(status=CaseStatus.PUBLISHED) & Q(is_synthetic=False)
+                ),
+            ),
             "chapter_count": Chapter.objects.count(),
         }
         for name, field_name, model in ENTRY_POINTS:

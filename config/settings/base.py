@@ -181,9 +181,20 @@ STATIC_URL = "/static/"
 # collectstatic's target; configurable so that a smoke test or image can collect elsewhere.
 STATIC_ROOT = Path(env_str("STATIC_ROOT") or BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Files the application keeps: the numbered data releases live in
+# MEDIA_ROOT/storage/releases/<version>/ (docs/operations.md: back this up with the
+# database; a release's row and its files belong together).
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT") or BASE_DIR / "media")
+RELEASES_STORAGE = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    # No base_url: release files are served by the releases view, which checks the
+    # version and sends them as downloads, never straight from the directory.
+    "OPTIONS": {"location": MEDIA_ROOT / "storage" / "releases", "base_url": None},
+}
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "releases": RELEASES_STORAGE,
 }
 
 # The public site serves no inline script or style; the admin needs inline styles.

@@ -21,6 +21,7 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # Compressed, content-hashed files that can be cached for ever.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "releases": RELEASES_STORAGE,  # noqa: F405
 }
 
 # One cache for every gunicorn worker, so facet counts, crosstabs and home counts are

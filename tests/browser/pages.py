@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from django.urls import Resolver404, resolve, reverse
 
-from casestudies.models import Case, Chapter, Country
+from casestudies.models import Case, Chapter, Country, Release
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,8 @@ def _routed(path: str) -> str | None:
 def public_pages() -> list[PublicPage]:
     """Every public page, filled from whatever published data the database holds.
 
-    Runs a few queries: it picks two published cases, a chapter and a country.
+    Runs a few queries: it picks two published cases, a chapter, a country and the
+    latest release (if there is one).
     """
     cases = list(Case.objects.published().order_by("chapter__number", "title")[:2])
     chapter = Chapter.objects.filter(cases__in=cases).order_by("number").first()
@@ -62,6 +63,10 @@ def public_pages() -> list[PublicPage]:
     compare = _routed("/compare/")
     if compare and len(cases) == 2:
         pages.append(PublicPage("compare", f"{compare}?cases={cases[0].slug},{cases[1].slug}"))
+    pages.append(PublicPage("releases", reverse("casestudies:release_list")))
+    release = Release.objects.latest_first().first()
+    if release:
+        pages.append(PublicPage("release-detail", release.get_absolute_url()))
     pages.append(PublicPage("not-found", "/cases/no-such-case/", status=404))
     return pages
 

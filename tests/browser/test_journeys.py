@@ -36,8 +36,10 @@ def test_read_a_case_and_copy_its_apa_citation(browser, live_server, atlas):
     page.get_by_role("link", name=case.title).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(case.title)
 
-    page.get_by_role("button", name="Copy APA citation").click()
-    expect(page.locator(".copy-status").first).to_have_text("Copied.")
+    # exact: the record's own citation has a "Copy APA citation of this record" button too.
+    button = page.get_by_role("button", name="Copy APA citation", exact=True)
+    button.click()
+    expect(page.locator(".copy-row", has=button).locator(".copy-status")).to_have_text("Copied.")
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == page.locator("#citation-apa").inner_text().strip()
     assert copied.startswith("Vamstad (2012). [Chapter 16]. In ")

@@ -27,6 +27,6 @@ def drop_epoch(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casestudies", "0006_facet_indexes")]
+    dependencies = [("casestudies", "0008_search_everything")]
 
     operations = [migrations.RunPython(add_epoch, drop_epoch, elidable=False)]

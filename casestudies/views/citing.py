@@ -1,0 +1,27 @@
+"""How to cite the atlas record a page shows: the citation's parts from the request."""
+
+from django.utils import timezone
+
+from ..citations import AtlasRecord, atlas_apa, atlas_bibtex
+from ..releases.status import live_status
+
+
+def record_citation(request, *, title: str, description: str, key: str, year=None) -> dict:
+    """Context for includes/cite_record.html: APA and BibTeX of the page at this URL."""
+    today = timezone.localdate()
+    record = AtlasRecord(
+        title=title,
+        description=description,
+        url=request.build_absolute_uri(),
+        accessed=today,
+        year=year or today.year,
+        version=_last_version(request),
+        key=key,
+    )
+    return {"record_apa": atlas_apa(record), "record_bibtex": atlas_bibtex(record)}
+
+
+def _last_version(request) -> str:
+    """The version the live data was last frozen as; "" before the first release."""
+    release = live_status(request).release
+    return release.version if release else ""
