@@ -267,7 +267,12 @@ def _routes_with_parameters():
 def test_hostile_path_segments_never_cause_a_server_error(client, real, route):
     real_path = route_path(route, real)
     filled = [str(getattr(real, attr)) for attr in ("case_slug", "chapter_number", "country_code")]
-    segment_at = next(v for v in filled if f"/{v}/" in real_path or f"/{v}." in real_path)
+    # The first path segment filled from a real object; a route none fills (a release's
+    # version, with no release in this data) has its last segment replaced instead.
+    segment_at = next(
+        (v for v in filled if f"/{v}/" in real_path or f"/{v}." in real_path),
+        real_path.rstrip("/").rsplit("/", 1)[-1],
+    )
 
     def path_with(segment: str) -> str:
         return real_path.replace(segment_at, quote(segment, safe=""), 1)
