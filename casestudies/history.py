@@ -22,11 +22,20 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from .concurrency import lock_case, next_version
 from .models import CASE_M2M_DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
 from .workflow import publication_problems
 
 # Bookkeeping columns: they change on every save and are not content to diff or revert.
-UNTRACKED_FIELDS = {"id", "created_at", "updated_at", "created_by", "updated_by", "is_synthetic"}
+UNTRACKED_FIELDS = {
+    "id",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+    "is_synthetic",
+    "version",
+}
 OUTCOME_VALUES = ("direction_id", "finding", "pages")
 SOURCE_VALUES = ("locator", "confidence", "note")
 EMPTY = "(empty)"
@@ -71,6 +80,7 @@ class Version:
     reason: str
     kind: str  # "+", "~" or "-"
     state: CaseState
+    case_version: int  # Case.version when this version was written
     changes: list[Change] = field(default_factory=list)
 
     @property
@@ -184,6 +194,7 @@ def case_versions(case_id: int) -> list[Version]:
                 reason=record.history_change_reason or "",
                 kind=record.history_type,
                 state=state,
+                case_version=record.version,
             )
         )
     labels = Labels([v.state for v in versions])
@@ -354,6 +365,8 @@ def one_version(
     _record_untracked_children(case, user=user)
     case._history_user = user
     case._change_reason = reason[:100]
+    if not created:
+        case.version = next_version(case)
     case.save()
     if created:
         # The row above came from an update, so simple-history typed it "changed".
@@ -389,21 +402,33 @@ def case_version(case_id: int, history_id: int) -> tuple[Version, list[Version]]
     raise ValidationError(f"Version {history_id} is not a version of this case.", code="unknown")
 
 
-def case_revert(*, case: Case, history_id: int, user, reason: str = "") -> list[str]:
+def case_revert(
+    *, case: Case, history_id: int, user, reason: str = "", seen_version: int | None = None
+) -> list[str]:
     """Restore ``case`` to one of its versions: fields, coded values, outcomes and sources.
 
     The status is left as it is (publishing goes through ``casestudies.workflow``);
     a published case cannot be reverted to content that could not be published.
     Terms deleted since the version are left out and named in the returned
     warnings. Raises ``ValidationError`` (nothing written) when the version is
-    unknown or the restored case would be invalid, e.g. its old slug is taken.
+    unknown or the restored case would be invalid, e.g. its old slug is taken, and
+    :class:`~casestudies.concurrency.StaleVersion` when the case is no longer at
+    ``seen_version`` (the version the curator saw when choosing to revert).
     Everything happens in one transaction and leaves one new history version.
     """
     version, _versions = case_version(case.pk, history_id)
-    return _revert(case, version, user=user, reason=reason)
+    return _revert(case, version, user=user, reason=reason, seen_version=seen_version)
 
 
-def _revert(case: Case, version: Version, *, user, reason: str, created: bool = False):
+def _revert(
+    case: Case,
+    version: Version,
+    *,
+    user,
+    reason: str,
+    created: bool = False,
+    seen_version: int | None = None,
+):
     """case_revert's work, for a version already read; ``created`` types the new version
     "created" (a case brought back after its deletion)."""
     if version.kind == "-":
@@ -413,7 +438,7 @@ def _revert(case: Case, version: Version, *, user, reason: str, created: bool = 
     when = timezone.localtime(version.date).strftime("%Y-%m-%d %H:%M")
 
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case.pk, seen_version)
         for f in tracked_fields():
             if f.name != "status":
                 setattr(locked, f.attname, target.fields[f.attname])
@@ -535,21 +560,36 @@ def deleted_cases():
     )
 
 
-def case_restore(*, case_id: int, user, reason: str = "") -> tuple[Case, list[str]]:
+def case_restore(
+    *, case_id: int, user, reason: str = "", seen_version: int | None = None
+) -> tuple[Case, list[str]]:
     """Bring a deleted case back, as it was just before its deletion, as a draft.
 
     Same id (so its history reads on), fields, coded values, outcomes and sources,
     restored as :func:`case_revert` restores a version; a draft, because a curator
     should look before it is public again. Raises ``ValidationError`` (nothing
     written) when the case is not deleted or cannot be restored, e.g. another case
-    now has its slug or its chapter is gone. Leaves one new history version, typed
-    "created", with the reason.
+    now has its slug or its chapter is gone, or when ``seen_version`` (the version
+    of the deletion the curator chose to undo) is no longer the case's last one:
+    it was restored and deleted again meanwhile. Leaves one new history version,
+    typed "created", with the reason, one version number above the deletion's.
     """
     if Case.objects.filter(pk=case_id).exists():
-        raise ValidationError("That case exists; it has not been deleted.")
+        raise ValidationError(
+            "That case exists: it has not been deleted, or someone restored it meanwhile."
+        )
     versions = case_versions(case_id)
     if not versions or versions[-1].kind != "-":
         raise ValidationError("No deleted case has that id.")
+    deletion = versions[-1]
+    if seen_version is not None and deletion.case_version != seen_version:
+        raise ValidationError(
+            f"This case was restored and deleted again since the list was shown (on "
+            f"{timezone.localtime(deletion.date):%Y-%m-%d %H:%M} by "
+            f"{deletion.user.get_username() if deletion.user else 'an unrecorded user'}); "
+            "nothing was restored. Reload the list and choose again.",
+            code="stale",
+        )
     before = next((v for v in reversed(versions) if v.kind != "-"), None)
     if before is None:
         raise ValidationError("The history holds no version of that case before its deletion.")
@@ -558,7 +598,14 @@ def case_restore(*, case_id: int, user, reason: str = "") -> tuple[Case, list[st
     }
     when = timezone.localtime(before.date).strftime("%Y-%m-%d %H:%M")
     with transaction.atomic():
-        case = Case(pk=case_id, status=CaseStatus.DRAFT, created_by=user, updated_by=user, **fields)
+        case = Case(
+            pk=case_id,
+            status=CaseStatus.DRAFT,
+            created_by=user,
+            updated_by=user,
+            version=deletion.case_version + 1,
+            **fields,
+        )
         try:
             case.full_clean(exclude=["status"], validate_unique=True)
         except ValidationError as exc:

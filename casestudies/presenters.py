@@ -34,6 +34,33 @@ class FieldRow:
         return "; ".join(self.values) if self.values else NOT_STATED
 
 
+# Every row of case_field_rows, in order: key -> label. Pages that count or list the
+# dimensions (the coverage page) name them from here, so they read as on the case page.
+FIELD_LABELS = {
+    "chapter": "Chapter",
+    "countries": "Countries",
+    "locality": "Locality",
+    "welfare_tradition": "Welfare tradition",
+    "policy_fields": "Policy fields",
+    "provider_types": "Provider types",
+    "participation_forms": "Participation forms",
+    "levels": "Level",
+    "phases": "Phases",
+    "participation_dimensions": "Participation dimensions",
+    "users_influence": "Users' influence",
+    "citizen_roles": "Citizen roles",
+    "participants": "Participants",
+    "period": "Period",
+    "methods": "Method",
+    "units_studied": "Units studied",
+    "outcomes": "Outcomes",
+}
+
+
+def _row(key: str, values: tuple[str, ...], links: tuple[str, ...] = ()) -> FieldRow:
+    return FieldRow(key, FIELD_LABELS[key], values, links)
+
+
 def _labels(manager) -> tuple[str, ...]:
     return tuple(str(term) for term in manager.all())
 
@@ -58,43 +85,38 @@ def case_field_rows(case: Case) -> list[FieldRow]:
         traditions.append(f"{country.name}: {tradition}")
     outcomes = tuple(f"{o.dimension}: {o.direction}" for o in case.outcomes.all())
     return [
-        FieldRow(
+        _row(
             "chapter",
-            "Chapter",
             (f"{case.chapter.number}. {case.chapter.authors}",),
             (case.chapter.get_absolute_url(),),
         ),
-        FieldRow(
+        _row(
             "countries",
-            "Countries",
             tuple(c.name for c in countries),
             tuple(c.get_absolute_url() for c in countries),
         ),
-        FieldRow("locality", "Locality", (case.locality,) if case.locality else ()),
-        FieldRow("welfare_tradition", "Welfare tradition", tuple(traditions)),
-        FieldRow("policy_fields", "Policy fields", _labels(case.policy_fields)),
-        FieldRow("provider_types", "Provider types", _labels(case.provider_types)),
-        FieldRow("participation_forms", "Participation forms", _labels(case.participation_forms)),
-        FieldRow("levels", "Level", _labels(case.levels)),
-        FieldRow("phases", "Phases", _labels(case.phases)),
-        FieldRow(
+        _row("locality", (case.locality,) if case.locality else ()),
+        _row("welfare_tradition", tuple(traditions)),
+        _row("policy_fields", _labels(case.policy_fields)),
+        _row("provider_types", _labels(case.provider_types)),
+        _row("participation_forms", _labels(case.participation_forms)),
+        _row("levels", _labels(case.levels)),
+        _row("phases", _labels(case.phases)),
+        _row(
             "participation_dimensions",
-            "Participation dimensions",
             _labels(case.participation_dimensions),
         ),
-        FieldRow(
+        _row(
             "users_influence",
-            "Users' influence",
             (str(case.users_influence),) if case.users_influence else (),
         ),
-        FieldRow("citizen_roles", "Citizen roles", _labels(case.citizen_roles)),
-        FieldRow("participants", "Participants", (case.participants,) if case.participants else ()),
-        FieldRow("period", "Period", period_text(case)),
-        FieldRow("methods", "Method", _labels(case.methods)),
-        FieldRow(
+        _row("citizen_roles", _labels(case.citizen_roles)),
+        _row("participants", (case.participants,) if case.participants else ()),
+        _row("period", period_text(case)),
+        _row("methods", _labels(case.methods)),
+        _row(
             "units_studied",
-            "Units studied",
             (str(case.units_studied),) if case.units_studied else (),
         ),
-        FieldRow("outcomes", "Outcomes", outcomes),
+        _row("outcomes", outcomes),
     ]

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from .concurrency import lock_case
 from .models import Case, CaseStatus
 
 PUBLISH_PERMISSION = "casestudies.publish_case"
@@ -111,17 +112,21 @@ def allowed_statuses(*, from_status: str, user) -> list[str]:
     ]
 
 
-def case_set_status(*, case: Case, status: str, user, reason: str = "") -> Case:
+def case_set_status(
+    *, case: Case, status: str, user, reason: str = "", seen_version: int | None = None
+) -> Case:
     """Move ``case`` to ``status`` on behalf of ``user``; returns the saved case.
 
     Raises ``PermissionDenied`` when the user may not make this move and
     ``ValidationError`` when the move is not allowed or (for publishing) the
     case has publication problems. Saves in a transaction with the row locked,
     leaving one history entry with the user and ``reason``. Setting the status
-    a case already has is a no-op and writes nothing.
+    a case already has is a no-op and writes nothing. With ``seen_version`` (the
+    version the curator's list showed) a case changed since is refused with
+    :class:`~casestudies.concurrency.StaleVersion`.
     """
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = lock_case(case.pk, seen_version)
         if locked.status == status:
             return locked
         problem = transition_problem(from_status=locked.status, to_status=status, user=user)
@@ -142,6 +147,7 @@ def case_set_status(*, case: Case, status: str, user, reason: str = "") -> Case:
             locked.status = status
             locked.updated_by = user
     case.status = locked.status
+    case.version = locked.version
     case.updated_by = locked.updated_by
     case.updated_at = locked.updated_at
     return locked

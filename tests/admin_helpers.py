@@ -79,6 +79,10 @@ def case_form_data(case: Case | None = None, *, outcomes=None, sources=None, **o
         for name in SCALAR_FIELDS:
             value = getattr(case, name)
             data[name] = "" if value is None else str(value)
+        # Hidden fields a browser sends back: the version the form showed and the
+        # status it was opened with (the status changes only if the curator chose it).
+        data["seen_version"] = str(case.version)
+        data["initial-status"] = case.status
         data["chapter"] = str(case.chapter_id)
         data["users_influence"] = str(case.users_influence_id or "")
         for name, _model in CASE_M2M_DIMENSIONS:

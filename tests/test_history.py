@@ -145,6 +145,7 @@ def test_history_page_query_count_does_not_grow_with_versions(
 ):
     # N+1 guard: all versions, their m2m values, outcomes and sources load in fixed queries.
     for year in range(2006, 2016):
+        admin_case.refresh_from_db()  # each save from a freshly opened form
         response = client.post(change_url(admin_case), case_form_data(admin_case, end_year=year))
         assert response.status_code == 302, form_errors(response)
     assert len(case_versions(admin_case.pk)) == 11
@@ -196,7 +197,10 @@ def test_revert_restores_fields_m2m_outcomes_and_sources(client, admin_case, cur
     edit(client, admin_case, terms)
     v1 = case_versions(admin_case.pk)[0]
 
-    response = client.post(version_url(admin_case, v1.history_id), {"reason": "Edit was wrong"})
+    response = client.post(
+        version_url(admin_case, v1.history_id),
+        {"reason": "Edit was wrong", "version": shown_version(admin_case)},
+    )
     assert response.status_code == 302
 
     case = Case.objects.with_related().get(pk=admin_case.pk)
@@ -223,7 +227,9 @@ def test_revert_keeps_the_status(client, admin_case, curator, terms):
     edit(client, admin_case, terms)
     v1 = case_versions(admin_case.pk)[0]
     case_set_status(case=admin_case, status=CaseStatus.PUBLISHED, user=curator)
-    response = client.post(version_url(admin_case, v1.history_id), {})
+    response = client.post(
+        version_url(admin_case, v1.history_id), {"version": shown_version(admin_case)}
+    )
     assert response.status_code == 302
     case = Case.objects.get(pk=admin_case.pk)
     assert (case.title, case.status) == ("Parent co-ops", CaseStatus.PUBLISHED)
@@ -250,7 +256,9 @@ def test_revert_to_a_slug_now_taken_is_refused_with_a_message(client, admin_case
     edit(client, admin_case, terms, slug="renamed")
     v1 = case_versions(admin_case.pk)[0]
     factories.CaseFactory(slug="parent-co-ops")
-    response = client.post(version_url(admin_case, v1.history_id), {})
+    response = client.post(
+        version_url(admin_case, v1.history_id), {"version": shown_version(admin_case)}
+    )
     assert response.status_code == 400
     assert "already exists" in response.content.decode()
     assert Case.objects.get(pk=admin_case.pk).title == "Parent co-operatives in Sweden"
@@ -328,6 +336,11 @@ def client_history(client, curator, case) -> str:
 # --- deleted cases: listed from their history, restored as drafts ---------------------------
 
 
+def shown_version(case) -> int:
+    """The version a version page or the deleted list shows for ``case`` (live or deleted)."""
+    return Case.history.filter(id=case.pk).latest("history_date", "history_id").version
+
+
 def deleted_url() -> str:
     return reverse("admin:casestudies_case_deleted")
 
@@ -361,7 +374,14 @@ def test_restore_brings_back_everything_as_a_draft(client, admin_case, curator, 
     delete_in_admin(client, admin_case)
     assert Outcome.objects.filter(case_id=admin_case.pk).count() == 0
 
-    response = client.post(deleted_url(), {"case": admin_case.pk, "reason": "Deleted by mistake"})
+    response = client.post(
+        deleted_url(),
+        {
+            "case": admin_case.pk,
+            "reason": "Deleted by mistake",
+            "version": shown_version(admin_case),
+        },
+    )
 
     assert response.status_code == 302
     restored = Case.objects.get(pk=admin_case.pk)
@@ -385,7 +405,9 @@ def test_restore_refused_when_the_slug_is_taken_writes_nothing(client, admin_cas
     delete_in_admin(client, admin_case)
     factories.CaseFactory(slug="parent-co-ops")
 
-    response = client.post(deleted_url(), {"case": admin_case.pk})
+    response = client.post(
+        deleted_url(), {"case": admin_case.pk, "version": shown_version(admin_case)}
+    )
 
     assert response.status_code == 400
     assert (
@@ -397,14 +419,16 @@ def test_restore_refused_when_the_slug_is_taken_writes_nothing(client, admin_cas
 
 @pytest.mark.parametrize("value", ["", "abc", "999999"])
 def test_restore_of_no_deleted_case_is_a_clear_400(client, admin_case, value):
-    response = client.post(deleted_url(), {"case": value})
+    response = client.post(deleted_url(), {"case": value, "version": "1"})
     assert response.status_code == 400
     text = response.content.decode()
     assert "case" in text.lower()
 
 
 def test_restore_of_a_live_case_is_refused(client, admin_case):
-    response = client.post(deleted_url(), {"case": admin_case.pk})
+    response = client.post(
+        deleted_url(), {"case": admin_case.pk, "version": shown_version(admin_case)}
+    )
     assert response.status_code == 400
     assert "has not been deleted" in response.content.decode()
 

@@ -258,3 +258,78 @@ def test_command_reports_errors_and_refusals(client, world, tmp_path):
     path.write_bytes(b"")
     with pytest.raises(CommandError, match="empty"):
         call_command("import_cases", str(path))
+
+
+def test_a_deleted_cases_id_stays_reserved(client, world, curator):
+    rows = export(client)
+    deleted = CaseFactory(slug="gone", title="Gone case", chapter=world.chapter)
+    deleted_id = deleted.pk
+    deleted._history_user = curator
+    deleted.delete()
+
+    report = cases_import(to_csv([new_row(rows[0], id=str(deleted_id))]), commit=True)
+
+    assert not report.written
+    [problem] = report.errors
+    assert (problem.row, problem.column) == (2, "id")
+    assert f"Id {deleted_id} belonged to the deleted case “Gone case”" in problem.message
+    assert not Case.objects.filter(pk=deleted_id).exists()
+    assert not Case.objects.filter(slug="new-case").exists()
+
+
+def test_explicit_ids_never_wind_the_id_sequence_back_onto_a_deleted_case(client, world):
+    rows = export(client)
+    # A gap in the ids (a rolled-back insert leaves one on PostgreSQL): never used.
+    gap = CaseFactory(slug="gap", chapter=world.chapter).pk
+    Case.objects.filter(pk=gap).delete()
+    Case.history.filter(id=gap).delete()
+    highest = CaseFactory(slug="highest", chapter=world.chapter)
+    highest_id = highest.pk
+    highest.delete()
+
+    report = cases_import(to_csv([new_row(rows[0], id=str(gap))]), commit=True)
+
+    assert report.written, report.errors
+    assert Case.objects.get(slug="new-case").pk == gap
+    # The next new case does not take the deleted case's id.
+    assert CaseFactory().pk > highest_id
+
+
+def test_a_header_with_absurdly_many_columns_is_refused_at_once(client, world):
+    import time
+
+    rows = export(client)
+    header = list(rows[0]) + [f"extra_{i}" for i in range(100_000)]
+    data = to_csv([rows[0]], header=header)
+    started = time.perf_counter()
+    with pytest.raises(ImportFileError, match=r"100,\d{3} columns; the import takes at most"):
+        cases_import(data)
+    assert time.perf_counter() - started < 5  # was 75 s: the check was quadratic
+
+
+def test_duplicate_columns_are_named_up_to_the_column_limit():
+    from casestudies.importing.reading import MAX_COLUMNS, check_header
+
+    # Every name twice, at the limit: each duplicate is named once (counted in one pass).
+    header = [f"col_{i % (MAX_COLUMNS // 2)}" for i in range(MAX_COLUMNS)]
+    with pytest.raises(ImportFileError, match="Columns appear more than once: col_0, col_1"):
+        check_header(header, [])
+
+
+def test_a_deleted_case_may_come_back_under_its_own_id_and_slug(client, world, curator):
+    """Restoring an export: the row is the deleted case itself, so its history reads on."""
+    rows = export(client)
+    (row,) = [r for r in rows if r["slug"] == "existing"]
+    last_version = Case.objects.get(pk=world.pk).version
+    world._history_user = curator
+    world.delete()
+
+    report = cases_import(to_csv([row]), commit=True)
+
+    assert report.written, report.errors
+    back = Case.objects.get(pk=int(row["id"]))
+    assert back.slug == "existing"
+    assert back.version == last_version + 1
+    assert [r.history_type for r in Case.history.filter(id=back.pk).order_by("history_date")][
+        -2:
+    ] == ["-", "+"]

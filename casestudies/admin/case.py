@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
+from ..concurrency import StaleVersion, lock_case
 from ..history import one_version
 from ..models import Case, CaseSource, CaseStatus, Outcome
 from ..workflow import (
@@ -19,6 +20,15 @@ from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
 from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
+
+VERSION_PREFIX = "_version_"
+
+
+def _shown_version(request, case) -> int | None:
+    """The version of ``case`` the list showed, or None when the list did not show it
+    (a case on another page, chosen with "select all")."""
+    raw = request.POST.get(f"{VERSION_PREFIX}{case.pk}", "")
+    return int(raw) if raw.isdigit() else None
 
 
 class OutcomeFormSet(BaseInlineFormSet):
@@ -107,20 +117,45 @@ class CaseAdminForm(forms.ModelForm):
         label="Reason for this change",
         help_text="Optional; shown in the case's history.",
     )
+    # The version of the case this form showed (casestudies.concurrency): saving a
+    # form opened before someone else's save is refused, with what they changed.
+    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # Set per request by CaseAdmin.get_form, which also supplies Meta (model and fields).
     current_user = None
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.status_before = self.instance.status if self.instance.pk else CaseStatus.DRAFT
-        if "status" in self.fields and self.current_user is not None:
-            allowed = set(allowed_statuses(from_status=self.status_before, user=self.current_user))
-            self.fields["status"].choices = [
-                choice for choice in CaseStatus.choices if choice[0] in allowed
-            ]
+        if self.instance.pk:
+            self.fields["seen_version"].initial = self.instance.version
+            self.fields["seen_version"].required = True
+            self.fields["seen_version"].error_messages["required"] = (
+                "This form does not say which version of the case it shows; reload the page "
+                "and make your change again."
+            )
+        if "status" in self.fields:
+            # The form sends back the status it was opened with, so a status the
+            # curator left alone is never written over a change made meanwhile.
+            self.fields["status"].show_hidden_initial = True
+            if self.current_user is not None:
+                allowed = set(
+                    allowed_statuses(from_status=self.status_before, user=self.current_user)
+                )
+                self.fields["status"].choices = [
+                    choice for choice in CaseStatus.choices if choice[0] in allowed
+                ]
 
     def clean(self):
         cleaned = super().clean()
+        if self.instance.pk and cleaned.get("seen_version"):
+            # Inside the admin's transaction: the row stays locked until the save.
+            try:
+                locked = lock_case(self.instance.pk, cleaned["seen_version"])
+            except StaleVersion as exc:
+                raise ValidationError(exc.messages, code="stale") from exc
+            self.instance.version = locked.version
+        if "status" in self.fields and "status" not in self.changed_data:
+            cleaned["status"] = self.status_before
         status = cleaned.get("status")
         if status:
             problem = transition_problem(
@@ -198,7 +233,7 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         ),
         ("Study", {"fields": ["methods", "units_studied", "source_pages", "coder_note"]}),
         ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
-        ("History", {"fields": ["change_reason"]}),
+        ("History", {"fields": ["change_reason", "seen_version"]}),
     ]
 
     def get_queryset(self, request):
@@ -259,15 +294,40 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
     def has_publish_permission(self, request):
         return request.user.has_perm("casestudies.publish_case")
 
+    def action_checkbox(self, obj):
+        # Each row also sends the version it shows, so an action on a case changed
+        # since the list was rendered is refused (casestudies.concurrency).
+        return format_html(
+            '{}<input type="hidden" name="{}{}" value="{}">',
+            super().action_checkbox(obj),
+            VERSION_PREFIX,
+            obj.pk,
+            obj.version,
+        )
+
     def _set_status(self, request, queryset, status: str, verb: str):
         # One service call per case (never queryset.update) so each leaves a history entry.
         changed = 0
+        across = request.POST.get("select_across") == "1"
         for case in queryset:
             if case.status == status:
                 continue
+            seen = _shown_version(request, case)
+            if seen is None and not across:
+                self.message_user(
+                    request,
+                    f"“{case}” was not {verb}: the list did not say which version of it you saw; "
+                    "reload the list and try again.",
+                    messages.WARNING,
+                )
+                continue
             try:
                 case_set_status(
-                    case=case, status=status, user=request.user, reason=f"{verb} from the list"
+                    case=case,
+                    status=status,
+                    user=request.user,
+                    reason=f"{verb} from the list",
+                    seen_version=seen,
                 )
             except (ValidationError, PermissionDenied) as exc:
                 reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]

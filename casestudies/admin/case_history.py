@@ -28,6 +28,16 @@ VERSIONS_PER_PAGE = 50
 DELETED_PER_PAGE = 50
 
 
+def _posted_version(request) -> int:
+    """The case version a revert or restore form showed (casestudies.concurrency)."""
+    raw = request.POST.get("version", "")
+    if not raw.isdigit():
+        raise BadParameter(
+            "version", "the version of the case the page showed; reload the page and try again."
+        )
+    return int(raw)
+
+
 class CaseHistoryMixin:
     object_history_template = "admin/casestudies/case/object_history.html"
 
@@ -122,9 +132,14 @@ class CaseHistoryMixin:
             if not can_revert:
                 raise PermissionDenied
             reason = request.POST.get("reason", "").strip()[:100]
+            seen = _posted_version(request)
             try:
                 warnings = case_revert(
-                    case=case, history_id=history_id, user=request.user, reason=reason
+                    case=case,
+                    history_id=history_id,
+                    user=request.user,
+                    reason=reason,
+                    seen_version=seen,
                 )
             except ValidationError as exc:
                 errors = exc.messages
@@ -138,6 +153,8 @@ class CaseHistoryMixin:
             version=version,
             contents=case_diff(empty_state(), version.state),
             revert_changes=case_diff(live_state(case), version.state),
+            # The version the page shows; the revert is refused if the case moves on.
+            case_version=case.version,
             can_revert=can_revert,
             errors=errors,
             **(extra_context or {}),
@@ -202,6 +219,7 @@ class CaseHistoryMixin:
                     case_id=case_id,
                     user=request.user,
                     reason=request.POST.get("reason", "").strip()[:100],
+                    seen_version=_posted_version(request),
                 )
             except ValidationError as exc:
                 errors = exc.messages

@@ -49,21 +49,24 @@ class ImportForm(forms.Form):
         return upload
 
 
-def _stash(request, name: str, data: bytes) -> str:
+def _stash(request, name: str, data: bytes, versions: dict) -> str:
     token = secrets.token_urlsafe(16)
     request.session[SESSION_KEY] = {
         "token": token,
         "name": name,
         "data": base64.b64encode(zlib.compress(data, 6)).decode("ascii"),
+        # The versions the preview was based on: confirming over newer ones is refused.
+        "versions": versions,
     }
     return token
 
 
-def _unstash(request, token: str) -> tuple[str, bytes] | None:
+def _unstash(request, token: str) -> tuple[str, bytes, dict] | None:
     stored = request.session.get(SESSION_KEY)
     if not stored or not token or not secrets.compare_digest(stored.get("token", ""), token):
         return None
-    return stored["name"], zlib.decompress(base64.b64decode(stored["data"]))
+    data = zlib.decompress(base64.b64decode(stored["data"]))
+    return stored["name"], data, stored.get("versions", {})
 
 
 def _context(request, **extra) -> dict:
@@ -92,7 +95,7 @@ def _case_import(request):
         except ImportFileError as exc:
             form.add_error("file", exc.message)
             return render(request, TEMPLATE, _context(request, form=form), status=400)
-        token = _stash(request, upload.name, data) if report.ok else ""
+        token = _stash(request, upload.name, data, report.versions) if report.ok else ""
         context = _context(request, report=report, token=token, filename=upload.name)
         return render(request, TEMPLATE, context, status=200 if report.ok else 400)
     return render(request, TEMPLATE, _context(request, form=ImportForm()))
@@ -104,9 +107,9 @@ def _confirm(request):
         problem = "This preview is no longer available; upload the file again."
         context = _context(request, form=ImportForm(), problem=problem)
         return render(request, TEMPLATE, context, status=400)
-    name, data = stashed
+    name, data, versions = stashed
     try:
-        report = cases_import(data, user=request.user, commit=True)
+        report = cases_import(data, user=request.user, commit=True, seen_versions=versions)
     except ImportFileError as exc:
         context = _context(request, form=ImportForm(), problem=exc.message)
         return render(request, TEMPLATE, context, status=400)

@@ -17,19 +17,27 @@ from .writing import apply_plans
 __all__ = ["ImportFileError", "ImportReport", "cases_import"]
 
 
-def cases_import(data: bytes, *, user=None, commit: bool = False) -> ImportReport:
+def cases_import(
+    data: bytes,
+    *,
+    user=None,
+    commit: bool = False,
+    seen_versions: dict[str, int | None] | None = None,
+) -> ImportReport:
     """Preview (commit=False) or import (commit=True) a CSV file's bytes.
 
     Raises ImportFileError when the file cannot be used at all. With commit=True
     and no row errors, writes every change in one transaction and sets
-    ``report.written``; with any error, writes nothing.
+    ``report.written``; with any error, writes nothing. ``seen_versions`` is the
+    preview's ``report.versions``: a case changed since the preview is a row
+    error (optimistic concurrency, casestudies.concurrency).
     """
     if not commit:
         # Reads only; no transaction, so a preview never holds SQLite's write lock.
         return plan_import(data, user=user)
     try:
         with transaction.atomic():
-            report = plan_import(data, user=user)
+            report = plan_import(data, user=user, seen_versions=seen_versions)
             if report.ok:
                 apply_plans(report.plans, user=user, now=timezone.now())
                 report.written = True

@@ -7,11 +7,15 @@ curator can act on; problems in single rows are left to the validation.
 
 import csv
 import io
+from collections import Counter
 from dataclasses import dataclass
 
 from ..extracts.columns import Column
 
 MAX_BYTES = 25 * 1024 * 1024  # comfortably more than 10,000 fully coded cases
+# The cases CSV has about a hundred columns (three per outcome dimension); a header
+# ten times wider is not a cases CSV, and refusing it early keeps the check cheap.
+MAX_COLUMNS = 1000
 _BINARY_SIGNATURES = {
     b"PK\x03\x04": "an Excel workbook or ZIP archive",
     b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
@@ -67,6 +71,13 @@ def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[Shee
         raise ImportFileError(f"The file is not valid CSV: {exc}.") from exc
     if not records or not any(cell.strip() for cell in records[0]):
         raise ImportFileError("The file has no header row.")
+    if len(records[0]) > MAX_COLUMNS:
+        # Before anything looks at the names: a header can hold a million of them.
+        raise ImportFileError(
+            f"The header has {len(records[0]):,} columns; the import takes at most "
+            f"{MAX_COLUMNS:,} (the cases CSV has {len(columns)}). Check that the file is "
+            "the cases CSV, saved with commas between the columns."
+        )
     header = [name.strip() for name in records[0]]
     check_header(header, columns)
     rows = []
@@ -88,13 +99,15 @@ def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[Shee
 
 
 def check_header(header: list[str], columns: list[Column]) -> None:
+    """Refuse duplicate, unknown or missing columns; linear in the number of columns."""
     known = {column.name for column in columns}
     required = [c.name for c in columns if not c.derived and not c.optional]
-    duplicates = sorted({name for name in header if header.count(name) > 1})
+    counts = Counter(header)
+    duplicates = sorted(name for name, count in counts.items() if count > 1)
     if duplicates:
         raise ImportFileError(f"Columns appear more than once: {', '.join(duplicates)}.")
     unknown = [name for name in header if name not in known]
-    missing = [name for name in required if name not in header]
+    missing = [name for name in required if name not in counts]
     problems = []
     if missing:
         problems.append(f"Missing columns: {', '.join(missing)}.")

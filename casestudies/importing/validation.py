@@ -75,6 +75,7 @@ class RowPlan:
     sources: list[tuple] = field(default_factory=list)  # (source pk, confidence, locator, note)
     last_updated: datetime | None = None
     existing: Case | None = None
+    version: int = 1  # a deleted case brought back continues its history's numbering
 
     def state(self) -> tuple:
         return (
@@ -121,12 +122,20 @@ class Lookups:
         self.outcome_columns = outcome_columns
 
 
-def existing_cases(slugs: list[str]) -> dict[str, Case]:
-    """The saved cases the file names, with everything compared pre-loaded (batched)."""
+def existing_cases(slugs: list[str], *, lock: bool = False) -> dict[str, Case]:
+    """The saved cases the file names, with everything compared pre-loaded (batched).
+
+    ``lock`` (inside the import's transaction) locks their rows until it ends, so
+    the versions checked are the versions written over.
+    """
+    cases = Case.objects.with_related()
+    if lock:
+        # "self" only: the nullable joins of with_related() cannot be locked.
+        cases = cases.select_for_update(of=("self",))
     found = {}
     for start in range(0, len(slugs), EXISTING_BATCH):
         batch = slugs[start : start + EXISTING_BATCH]
-        for case in Case.objects.with_related().filter(slug__in=batch):
+        for case in cases.filter(slug__in=batch):
             found[case.slug] = case
     return found
 

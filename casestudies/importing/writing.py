@@ -9,7 +9,6 @@ carries the snapshot of its many-to-many fields, as the admin's records do.
 
 from datetime import datetime
 
-from django.core.management.color import no_style
 from django.db import connection
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
@@ -22,6 +21,7 @@ CHANGE_REASON = "import"
 _UPDATE_FIELDS = [name.removesuffix("_id") for name in SCALAR_FIELDS] + [
     "updated_by",
     "updated_at",
+    "version",
 ]
 
 
@@ -45,6 +45,7 @@ def _create_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
         Case(
             id=plan.requested_id,
             slug=plan.slug,
+            version=plan.version,
             created_by=user,
             updated_by=user,
             **plan.scalars,
@@ -53,10 +54,7 @@ def _create_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
     ]
     Case.objects.bulk_create(cases, batch_size=BATCH)
     if any(plan.requested_id is not None for plan in plans):
-        # Explicit ids (restoring an export) leave PostgreSQL's sequence behind them.
-        with connection.cursor() as cursor:
-            for sql in connection.ops.sequence_reset_sql(no_style(), [Case]):
-                cursor.execute(sql)
+        _sequence_past_every_case_id()
     # bulk_create stamps auto_now; a restored case keeps the time it was last changed.
     restored = []
     for plan, case in zip(plans, cases, strict=True):
@@ -69,6 +67,26 @@ def _create_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
     return cases
 
 
+def _sequence_past_every_case_id() -> None:
+    """Explicit ids (restoring an export) leave PostgreSQL's id sequence behind them.
+
+    Move it past every id a case ever had, deleted ones included (they stay
+    reserved for restoring), never back: Django's own reset goes to the highest
+    *live* id, which hands a deleted case's id to the next new case.
+    """
+    if connection.vendor != "postgresql":
+        return  # SQLite's AUTOINCREMENT never reuses an id
+    table = connection.ops.quote_name(Case._meta.db_table)
+    history = connection.ops.quote_name(Case.history.model._meta.db_table)
+    with connection.cursor() as cursor:
+        # Ids above both maxima were never used (a rolled-back insert), so free.
+        cursor.execute(
+            f"SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST("  # noqa: S608
+            f"(SELECT MAX(id) FROM {table}), (SELECT MAX(id) FROM {history}), 1))",
+            [Case._meta.db_table],
+        )
+
+
 def _update_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
     cases = []
     for plan in plans:
@@ -77,6 +95,8 @@ def _update_cases(plans: list[RowPlan], *, user, now: datetime) -> list[Case]:
             setattr(case, name, value)
         case.updated_by = user
         case.updated_at = now
+        # Read under lock in the import's transaction (plan_import), so one up is free.
+        case.version += 1
         cases.append(case)
     Case.objects.bulk_update(cases, _UPDATE_FIELDS, batch_size=BATCH)
     return cases

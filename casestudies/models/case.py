@@ -135,6 +135,12 @@ class Case(models.Model):
     # Synthetic benchmark rows are flagged so they can never pass for the book's data.
     is_synthetic = models.BooleanField(default=False, db_index=True, editable=False)
 
+    # Optimistic concurrency: every recorded write of the case sets it one higher,
+    # and a form, list action, revert or import based on an older number is
+    # refused (casestudies.concurrency). The history keeps it, so a refusal can
+    # show what changed since the version the curator was looking at.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     created_by = models.ForeignKey(
