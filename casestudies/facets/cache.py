@@ -111,7 +111,7 @@ def rotate_epoch(connection) -> None:
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        # Not there before migration 0009 (a migrate back to an older state).
+        # Not there before migration 0010 (a migrate back to an older state).
         cursor.execute(
             "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
             "AND table_name = %s AND column_name = 'epoch'",

@@ -27,6 +27,6 @@ def drop_epoch(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("casestudies", "0008_search_everything")]
+    dependencies = [("casestudies", "0009_case_version")]
 
     operations = [migrations.RunPython(add_epoch, drop_epoch, elidable=False)]
