@@ -18,6 +18,7 @@ import hashlib
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
@@ -179,7 +180,12 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
     """
     connection = connections[case_ids.db]
     rows, cols = rows_of(connection), cols_of(connection)
-    ids_sql, ids_params = case_ids.query.sql_with_params()
+    try:
+        ids_sql, ids_params = case_ids.query.sql_with_params()
+    except EmptyResultSet:
+        # A queryset that can select nothing (``.none()``, e.g. a search without a
+        # searchable word) has no SQL: its crosstab is empty, without a query.
+        return Crosstab({}, {}, {}, 0)
     build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
     sql, params = build(ids_sql, rows, cols)
     params = (*ids_params, *params)

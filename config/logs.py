@@ -74,6 +74,8 @@ class RequestLogMiddleware:
         level = (
             logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         )
+        if status == 503 and response.has_header("Retry-After"):
+            level = logging.WARNING  # load deliberately shed (a download cap), not a fault
         user = getattr(request, "user", None)
         request_logger.log(
             level,

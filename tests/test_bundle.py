@@ -113,6 +113,18 @@ def test_bad_parameter_is_a_400(client, data):
     assert not response.streaming
 
 
+def test_data_package_homepage_is_the_site_that_served_it(client, data, settings):
+    # Not settings.SITE_URL, which production may leave at its localhost default:
+    # the README in the same bundle already links to the host the request came to.
+    settings.ALLOWED_HOSTS = ["atlas.example.org"]
+    settings.SITE_URL = "http://localhost:8000"
+    response = client.get("/extract.zip", HTTP_HOST="atlas.example.org", secure=True)
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
+    package = json.loads(archive.read("datapackage.json"))
+    assert package["homepage"] == "https://atlas.example.org/"
+    assert "https://atlas.example.org/cases/" in archive.read("README.txt").decode()
+
+
 def test_bundle_states_the_data_licence(client, data):
     archive = open_zip(client)
     package = json.loads(archive.read("datapackage.json"))

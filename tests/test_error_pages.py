@@ -64,3 +64,37 @@ def test_500_page_renders_alone_with_a_way_home():
     html = response.content.decode()
     assert response.status_code == 500
     assert '<main id="main"' in html and 'href="/"' in html
+
+
+# Browsers read a backslash in an http(s) URL as a slash (WHATWG URL standard), so
+# "/\evil.example/" and "//evil.example/" both name another host.
+_HREF = re.compile(r'href="([^"]*)"')
+
+
+def _hosts_linked(html: str) -> set[str]:
+    import html as html_module
+    from urllib.parse import urljoin, urlsplit
+
+    hosts = set()
+    for raw in _HREF.findall(html):
+        href = html_module.unescape(raw).replace("\\", "/")
+        hosts.add(urlsplit(urljoin("http://testserver/some/page/", href)).netloc)
+    return hosts
+
+
+@pytest.mark.parametrize(
+    "path", ["/%5Cevil.example/", "//evil.example/", "/%5C%5Cevil.example/", "/%2F%2Fevil.example/"]
+)
+def test_400_page_links_only_to_this_site(client, path):
+    too_many = "&".join(f"k{i}=v" for i in range(1001))
+    response = client.get(f"{path}?{too_many}")
+    assert response.status_code == 400
+    html = response.content.decode()
+    (link,) = re.findall(r'<a href="[^"]*">Open this page without any parameters', html)
+    assert _hosts_linked(link) == {"testserver"}
+
+
+def test_400_page_links_back_to_the_same_page(rf):
+    request = rf.get("/cases/%C3%A9t%C3%A9/", {"sort": "x"})
+    response = bad_parameter_response(request, BadParameter("sort", "unknown order."))
+    assert 'href="/cases/%C3%A9t%C3%A9/">Open this page' in response.content.decode()

@@ -372,3 +372,16 @@ def test_counts_are_cached_under_the_data_stamp_and_never_stale(client, atlas, s
     fresh = client.get("/matrix/").context["matrix"]
     assert fresh.grand_total.count == len(atlas) + 1
     assert "NO" in {line.header.code for line in fresh.lines}
+
+
+@pytest.mark.parametrize("q", ["'", '"', "%", "🙂", "!!!"])
+@pytest.mark.parametrize("url", ["/matrix/", "/matrix.csv"])
+def test_search_without_words_is_an_empty_matrix_not_an_error(client, atlas, url, q):
+    # As on the list (test_case_list.py): a search with no searchable term finds nothing.
+    response = client.get(url, {"q": q})
+    assert response.status_code == 200
+    if url == "/matrix/":
+        assert "No published case matches" in response.content.decode()
+    else:
+        total = list(csv.reader(io.StringIO(response.content.decode())))[-1]
+        assert total[-1] == "0"

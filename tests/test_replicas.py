@@ -295,7 +295,8 @@ def test_replica_urls_in_the_environment_become_replica_databases():
     replica = found["databases"]["replica_2"]
     assert replica["HOST"] == "db3"
     assert replica["OPTIONS"] == {
-        "options": "-c jit=off",
+        # The primary's options, its statement timeout included; a connect timeout of its own.
+        "options": "-c jit=off -c statement_timeout=30000",
         "connect_timeout": 3,
         "application_name": "atlas:replica_2",
     }

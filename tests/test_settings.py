@@ -219,7 +219,7 @@ def test_postgresql_connections_turn_jit_off_and_take_the_parallel_setting():
     default = _run(
         ["-c", show_options], DATABASE_URL="postgres://postgres@127.0.0.1:5432/atlas", **base
     )
-    assert "options -c jit=off\n" in default.stdout, default.stderr
+    assert "options -c jit=off -c statement_timeout=30000\n" in default.stdout, default.stderr
     bad = _run(
         ["-c", show_options],
         DATABASE_URL="postgres://postgres@127.0.0.1:5432/atlas",
@@ -228,3 +228,37 @@ def test_postgresql_connections_turn_jit_off_and_take_the_parallel_setting():
     )
     assert bad.returncode != 0
     assert "PG_MAX_PARALLEL_WORKERS_PER_GATHER" in bad.stderr
+
+
+def test_postgresql_connections_have_a_connect_and_a_statement_timeout():
+    show = (
+        "import django; django.setup(); from django.conf import settings; "
+        "o = settings.DATABASES['default']['OPTIONS']; "
+        "print('got', o['connect_timeout'], o['options'])"
+    )
+    base = {
+        "SECRET_KEY": SECRET,
+        "ALLOWED_HOSTS": "atlas.example.org",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/atlas",
+    }
+    default = _run(["-c", show], **base)
+    assert "got 5 -c jit=off -c statement_timeout=30000" in default.stdout, default.stderr
+    tuned = _run(
+        ["-c", show], DATABASE_CONNECT_TIMEOUT="3", DATABASE_STATEMENT_TIMEOUT="120", **base
+    )
+    assert "got 3 -c jit=off -c statement_timeout=120000" in tuned.stdout, tuned.stderr
+    bad = _run(["-c", show], DATABASE_STATEMENT_TIMEOUT="30s", **base)
+    assert bad.returncode != 0
+    assert "DATABASE_STATEMENT_TIMEOUT" in bad.stderr
+
+
+@pytest.mark.postgres
+def test_the_statement_timeout_reaches_the_server(db, settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW statement_timeout")
+        (value,) = cursor.fetchone()
+    assert value == f"{settings.DATABASE_STATEMENT_TIMEOUT}s"

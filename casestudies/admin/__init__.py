@@ -1,1 +1,1 @@
-from . import case, reference, release, vocabulary  # noqa: F401  (registers the admin classes)
+from . import accounts, case, reference, release, vocabulary  # noqa: F401  (registers the admin classes)

@@ -18,6 +18,7 @@ from ..workflow import (
 )
 from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
+from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
 
 VERSION_PREFIX = "_version_"
@@ -169,7 +170,7 @@ class CaseAdminForm(forms.ModelForm):
 
 
 @admin.register(Case)
-class CaseAdmin(CaseHistoryMixin, SimpleHistoryAdmin):
+class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
     form = CaseAdminForm
     list_display = [
         "title",

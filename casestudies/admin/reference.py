@@ -2,10 +2,11 @@ from django.contrib import admin
 from django.db import models
 
 from ..models import Chapter, Country, Source
+from .safe_input import SafeInputAdminMixin
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):
+class SourceAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["title", "authors", "year", "kind", "doi"]
     list_filter = ["kind"]
     search_fields = ["title", "authors", "doi", "isbn"]
@@ -19,7 +20,7 @@ class SourceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(admin.ModelAdmin):
+class ChapterAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["number", "authors", "title", "part", "is_empirical", "source"]
     list_display_links = ["number", "authors"]
     list_filter = ["part", "is_empirical", "source"]
@@ -29,7 +30,7 @@ class ChapterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Country)
-class CountryAdmin(admin.ModelAdmin):
+class CountryAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "world_region", "welfare_tradition"]
     list_filter = ["world_region", "welfare_tradition"]
     search_fields = ["name", "code"]

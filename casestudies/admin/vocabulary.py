@@ -2,9 +2,10 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import VOCABULARIES, SearchSynonym
+from .safe_input import SafeInputAdminMixin
 
 
-class VocabularyTermAdmin(SimpleHistoryAdmin):
+class VocabularyTermAdmin(SafeInputAdminMixin, SimpleHistoryAdmin):
     list_display = ["label", "slug", "order", "source"]
     list_editable = ["order"]
     search_fields = ["label", "slug", "definition", "synonyms"]
@@ -17,7 +18,7 @@ for _model in VOCABULARIES:
 
 
 @admin.register(SearchSynonym)
-class SearchSynonymAdmin(admin.ModelAdmin):
+class SearchSynonymAdmin(SafeInputAdminMixin, admin.ModelAdmin):
     """Spelling variants the public search treats as one (curated data, see the model)."""
 
     list_display = ["variants", "note"]

@@ -129,7 +129,7 @@ def stream_bundle(
             for piece in stream_csv(counted_outcomes, OUTCOME_COLUMNS, ctx):
                 member.write(piece)
                 yield sink.take()
-        package = datapackage(case_columns, query=query, created=created)
+        package = datapackage(case_columns, query=query, created=created, homepage=ctx.base_url)
         archive.writestr("datapackage.json", json.dumps(package, indent=2, ensure_ascii=False))
         archive.writestr(
             "README.txt",

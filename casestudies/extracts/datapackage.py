@@ -54,8 +54,14 @@ def field_descriptor(column: Column, cache: dict) -> dict:
     return field
 
 
-def datapackage(case_columns: list[Column], *, query: str, created: datetime) -> dict:
-    """The descriptor for cases.csv and outcomes.csv. Runs one query per codebook table."""
+def datapackage(
+    case_columns: list[Column], *, query: str, created: datetime, homepage: str
+) -> dict:
+    """The descriptor for cases.csv and outcomes.csv. Runs one query per codebook table.
+
+    ``homepage`` is the site the extract came from (the request's own address, as in
+    the README and the cases' ``url`` column), not a setting that may be left unset.
+    """
     cache: dict = {}
     csv_resource = {
         "profile": "tabular-data-resource",
@@ -72,7 +78,7 @@ def datapackage(case_columns: list[Column], *, query: str, created: datetime) ->
             "(cases.csv) and one row per case and outcome (outcomes.csv). Empty cells mean "
             f"'not stated'. Many-valued cells are joined with '{SEPARATOR}'."
         ),
-        "homepage": settings.SITE_URL,
+        "homepage": homepage,
         "licenses": [dict(DATA_LICENCE)],
         "rights": SUMMARIES_NOTE,
         "created": created.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -16,6 +16,8 @@ SQLite (a laptop, a handful of cases) does not cache: its triggers would fire
 per row and slow bulk loads, and it needs no help at that size.
 """
 
+import secrets
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -83,14 +85,49 @@ def timeout() -> int:
     return env_int("FACET_CACHE_SECONDS", DEFAULT_TIMEOUT)
 
 
-def data_stamp(connection) -> int | None:
-    """The current stamp (one query), or None where counts are not cached."""
+def data_stamp(connection) -> str | None:
+    """The current stamp (one query), or None where counts are not cached.
+
+    The counter alone does not name the data: a restore winds it back, and counts
+    cached under its old values (from other data) would be read again. So the stamp
+    also holds the epoch, a random value written at every ``migrate`` and restore
+    (``rotate_epoch``), and the database's oid, new whenever the database is
+    created afresh (a ``pg_restore`` into a new database, a restore drill beside
+    production), even before anything migrates it.
+    """
     if connection.vendor != "postgresql" or not timeout():
         return None
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT n FROM {STAMP_TABLE} WHERE id = 1")
+        cursor.execute(
+            f"SELECT s.epoch, d.oid, s.n FROM {STAMP_TABLE} s, pg_database d "
+            "WHERE s.id = 1 AND d.datname = current_database()"
+        )
         row = cursor.fetchone()
-    return row[0] if row else None
+    return ".".join(str(part) for part in row) if row else None
+
+
+def rotate_epoch(connection) -> None:
+    """Give the data a stamp no cache entry was made under (after a migrate or restore)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        # Not there before migration 0010 (a migrate back to an older state).
+        cursor.execute(
+            "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() "
+            "AND table_name = %s AND column_name = 'epoch'",
+            [STAMP_TABLE],
+        )
+        if cursor.fetchone():
+            cursor.execute(
+                f"UPDATE {STAMP_TABLE} SET epoch = %s WHERE id = 1", [secrets.token_hex(16)]
+            )
+
+
+def rotate_epoch_after_migrate(using, **kwargs) -> None:
+    """post_migrate: every deploy and every documented restore ends with ``migrate``."""
+    from django.db import connections
+
+    rotate_epoch(connections[using])
 
 
 def get_many(keys: list[str]) -> dict:

@@ -141,7 +141,7 @@ def _build(version, notes, user, base_url, created, storage, stored) -> Release:
 
 
 def _package(columns, release: Release, files: list[dict], url: str) -> bytes:
-    package = datapackage(columns, query="", created=release.created)
+    package = datapackage(columns, query="", created=release.created, homepage=url)
     package.update(
         name="coproduction-case-atlas",
         title=f"{package['title'].rsplit(':', 1)[0]}, release {release.version}",

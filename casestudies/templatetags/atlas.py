@@ -1,5 +1,6 @@
 from django import template
 from django.urls import Resolver404, resolve
+from django.utils.encoding import escape_uri_path
 
 register = template.Library()
 
@@ -46,6 +47,18 @@ def approx_size(case_count, kind: str) -> str:
             shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
             return f"about {shown} {unit}"
     return "under 1 kB"
+
+
+@register.filter
+def same_site_path(path: str) -> str:
+    """``path`` as a link that can only lead to this site.
+
+    The path is whatever the visitor asked for: ``/\\evil.example/`` or
+    ``//evil.example/`` in an ``href`` would send a browser to another host (it reads
+    a backslash as a slash, and two leading slashes as "another host"). Percent-encoded
+    (a backslash becomes ``%5C``) and with exactly one leading slash, it names a path here.
+    """
+    return "/" + escape_uri_path(path).lstrip("/")
 
 
 @register.filter

@@ -2,7 +2,9 @@
 
 Each view builds and validates its queryset and runs the first chunk's queries
 *before* it returns the streaming response, so a bad query is a 400 (raised as
-BadParameter), never a 200 that stops half-way.
+BadParameter), never a 200 that stops half-way. The whole-list downloads run a
+few at a time per host (``one_of_few``: the others get a 503 with Retry-After);
+one case's CSV or JSON is small and runs at once.
 
 Every download says how many data rows it holds in an ``X-Row-Count`` header
 (cases, or case-outcome pairs for the outcome files; the ZIP gives its cases.csv's),
@@ -20,6 +22,7 @@ from ..extracts.cases_csv import CasesCsv
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
 from ..extracts.records import iter_records
+from ..extracts.slots import one_of_few
 from ..extracts.writers import stream_csv, stream_json
 from ..licences import DATA_LICENCE
 from ..models import Case, Outcome
@@ -81,6 +84,7 @@ def _meta(request, *, case=None) -> dict:
     }
 
 
+@one_of_few
 def cases_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
@@ -90,6 +94,7 @@ def cases_csv(request):
     return _download(content, CSV_TYPE, _filename("cases", "csv"), rows)
 
 
+@one_of_few
 def outcomes_csv(request):
     bom = wants_bom(request.GET)
     ctx = _context(request)
@@ -100,6 +105,7 @@ def outcomes_csv(request):
     return _download(content, CSV_TYPE, _filename("outcomes", "csv"), count)
 
 
+@one_of_few
 def cases_json(request):
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
@@ -109,6 +115,7 @@ def cases_json(request):
     return _download(content, JSON_TYPE, _filename("cases", "json"), count)
 
 
+@one_of_few
 def outcomes_json(request):
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
@@ -118,6 +125,7 @@ def outcomes_json(request):
     return _download(content, JSON_TYPE, _filename("outcomes", "json"), count)
 
 
+@one_of_few
 def extract_zip(request):
     ctx = _context(request)
     columns = case_columns(ctx.dimensions)

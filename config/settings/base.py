@@ -4,11 +4,12 @@ Nothing secret lives here. ``dev``, ``test`` and ``prod`` import this module and
 add what differs; ``prod`` refuses to start without a real secret key and hosts.
 """
 
+import tempfile
 from pathlib import Path
 
 import dj_database_url
 
-from config.env import env_bool, env_choice, env_int, env_list, env_str
+from config.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 from config.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -80,6 +81,10 @@ TEMPLATES = [
 ]
 
 # SQLite is the embedded default; DATABASE_URL (postgres://…) switches to PostgreSQL.
+DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)  # seconds (libpq: 2 or more)
+DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 30)  # seconds, PostgreSQL
+# /health/ answers 503 when the database has not answered within this many seconds.
+HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
 DATABASES = {
     "default": dj_database_url.config(
         env="DATABASE_URL",
@@ -107,7 +112,15 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # workers: 0 took the list's counting query from 187 to 144 ms (docs/perf/facets.md).
         parallel = env_int("PG_MAX_PARALLEL_WORKERS_PER_GATHER", 0)
         pg_options.append(f"-c max_parallel_workers_per_gather={parallel}")
-    DATABASES["default"].setdefault("OPTIONS", {})["options"] = " ".join(pg_options)
+    # A database that does not answer must not hang every worker until the client gives
+    # up: connecting waits DATABASE_CONNECT_TIMEOUT seconds at most, and a statement
+    # runs DATABASE_STATEMENT_TIMEOUT seconds at most (0 = no limit). The limit is per
+    # statement: a streamed extract is one statement per chunk of cases (well under a
+    # second each at 100,000 cases), so it needs no limit of its own.
+    pg_options.append(f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT * 1000}")
+    pg_settings = DATABASES["default"].setdefault("OPTIONS", {})
+    pg_settings["options"] = " ".join(pg_options)
+    pg_settings["connect_timeout"] = DATABASE_CONNECT_TIMEOUT
 
 # Read replicas (docs/operations.md, "More than one machine"): public reads go to one
 # of them while it is reachable and at most DATABASE_REPLICA_MAX_LAG_SECONDS behind;
@@ -140,6 +153,15 @@ DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.
 EXTRACT_PG_CONNECTIONS = env_int("EXTRACT_PG_CONNECTIONS", 2)
+# Whole-list downloads (cases/outcomes as CSV or JSON, extract.zip) running at once on
+# this host, across gunicorn's workers; the next gets a 503 with Retry-After (seconds).
+# Keep it below the number of workers so that pages always find one free. 0 = no cap.
+EXTRACT_MAX_CONCURRENT = env_int("EXTRACT_MAX_CONCURRENT", 1)
+EXTRACT_RETRY_AFTER = env_int("EXTRACT_RETRY_AFTER", 10)
+# The slots' lock files (casestudies/extracts/slots.py); every worker of a host must share it.
+EXTRACT_SLOTS_DIR = env_str("EXTRACT_SLOTS_DIR") or str(
+    Path(tempfile.gettempdir()) / "coproduction-atlas-extract-slots"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -27,20 +27,27 @@ STORAGES = {
 # One cache for every gunicorn worker, so facet counts, crosstabs and home counts are
 # computed once per change of the data rather than once per worker (with 4 workers each
 # keeping its own, the load test missed the cache four times per filter combination).
-# Several hosts share Redis (REDIS_URL); one host shares files (CACHE_DIR).
+# Several hosts share Redis (REDIS_URL); one host shares files (CACHE_DIR). Either way a
+# failing store is no cache, never a failing page, and the files are bounded in number
+# and bytes without listing the directory on each write (config/cache.py).
 if env_str("REDIS_URL"):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "config.cache.FailSafeRedisCache",
             "LOCATION": env_str("REDIS_URL"),
+            # A Redis that does not answer costs a page this much once, then is skipped.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     }
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.FailSafeFileCache",
             "LOCATION": env_str("CACHE_DIR") or "/tmp/coproduction-atlas-cache",  # noqa: S108
-            "OPTIONS": {"MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000)},
+            "OPTIONS": {
+                "MAX_ENTRIES": env_int("CACHE_MAX_ENTRIES", 20_000),
+                "MAX_BYTES": env_int("CACHE_MAX_BYTES", 256 * 1024 * 1024),
+            },
         }
     }
 

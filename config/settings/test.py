@@ -1,5 +1,7 @@
 """Test settings: development settings tuned for speed."""
 
+import tempfile
+
 from .dev import *  # noqa: F403
 
 DEBUG = False
@@ -8,6 +10,11 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Lockouts would leak between tests that log in with wrong passwords on purpose.
 AXES_ENABLED = False
 LOGGING = {"version": 1, "disable_existing_loggers": False}
+# No download cap: the test client closes a streamed response only once it is read to
+# the end, and tests that look at an extract's headers alone would keep their slots.
+# tests/test_extract_slots.py sets a cap (and its own directory) where it is the point.
+EXTRACT_MAX_CONCURRENT = 0
+EXTRACT_SLOTS_DIR = tempfile.mkdtemp(prefix="atlas-test-extract-slots-")
 
 # A replica alias that mirrors the test database, so that routing can be tested
 # (tests/test_replicas.py switches reads to it with DATABASE_REPLICAS); off by default.

@@ -14,7 +14,8 @@ restore is not a merge), and everything is written or nothing.
 
 Last, the id counters of models with history move past every id their history
 remembers: otherwise a new case could take the id of a deleted one and inherit
-its history (``loaddata`` sets them only past the rows that still exist).
+its history (``loaddata`` sets them only past the rows that still exist). And the
+data stamp gets a new epoch, so that no count cached before the restore is read.
 """
 
 from django.apps import apps
@@ -27,6 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.test.utils import override_settings
 
+from casestudies.facets.cache import rotate_epoch
 from casestudies.models import Case
 
 
@@ -51,6 +53,9 @@ class Command(BaseCommand):
             call_command("loaddata", backup, verbosity=verbosity)
             for model in apps.get_models():
                 _move_id_counter_past_history(model)
+            # Counts cached before the restore (this database's or another's sharing the
+            # cache) must never be read for the restored data: a stamp never seen before.
+            rotate_epoch(connection)
         ContentType.objects.clear_cache()
         if verbosity:
             self.stdout.write(
