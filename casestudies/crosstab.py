@@ -171,6 +171,18 @@ def _sqlite_sql(ids_sql: str, rows: Source, cols: Source) -> tuple[str, list]:
     return sql, [*rows.params, *cols.params, *cols.params]
 
 
+def ids_sql_or_none(case_ids: QuerySet) -> tuple[str, tuple] | None:
+    """The SQL of ``case_ids``, or None when it can select nothing.
+
+    A queryset that can select nothing (``.none()``, e.g. a search without a
+    searchable word) has no SQL: its counts are empty, without a query.
+    """
+    try:
+        return case_ids.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+
+
 def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
     """Count ``case_ids`` (a ``values("pk")`` queryset) by two dimensions. One query.
 
@@ -180,12 +192,10 @@ def crosstab(case_ids: QuerySet, rows_of, cols_of) -> Crosstab:
     """
     connection = connections[case_ids.db]
     rows, cols = rows_of(connection), cols_of(connection)
-    try:
-        ids_sql, ids_params = case_ids.query.sql_with_params()
-    except EmptyResultSet:
-        # A queryset that can select nothing (``.none()``, e.g. a search without a
-        # searchable word) has no SQL: its crosstab is empty, without a query.
+    selected = ids_sql_or_none(case_ids)
+    if selected is None:
         return Crosstab({}, {}, {}, 0)
+    ids_sql, ids_params = selected
     build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
     sql, params = build(ids_sql, rows, cols)
     params = (*ids_params, *params)
@@ -238,7 +248,10 @@ def count_by(case_ids: QuerySet, source_of) -> Crosstab:
     """
     connection = connections[case_ids.db]
     source = source_of(connection)
-    ids_sql, ids_params = case_ids.query.sql_with_params()
+    selected = ids_sql_or_none(case_ids)
+    if selected is None:
+        return Crosstab({}, {}, {}, 0)
+    ids_sql, ids_params = selected
     if connection.vendor == "sqlite":
         joins, value = source.join("s.id", "rx")
         distinct = "DISTINCT " if source.may_repeat else ""

@@ -19,7 +19,7 @@ from functools import partial
 from django.db import connections
 from django.http import QueryDict
 
-from .crosstab import Source, cached_rows
+from .crosstab import Source, cached_rows, ids_sql_or_none
 from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, Axis, _link, matrix_filters
 from .models import Outcome, OutcomeDimension, OutcomeDirection
@@ -102,7 +102,10 @@ def outcome_counts(case_ids, group_source) -> OutcomeCounts:
     connection = connections[case_ids.db]
     groups = group_source(connection)
     table = connection.ops.quote_name(Outcome._meta.db_table)
-    ids_sql, ids_params = case_ids.query.sql_with_params()
+    selected = ids_sql_or_none(case_ids)
+    if selected is None:
+        return OutcomeCounts({}, {}, {}, 0)
+    ids_sql, ids_params = selected
     build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
     sql = build(ids_sql, groups, table)
     return cached_rows(connection, sql, (*ids_params, *groups.params), _run)
