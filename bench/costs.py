@@ -18,7 +18,6 @@ import argparse
 import os
 import random
 import secrets
-import signal
 import subprocess
 import sys
 import tempfile
@@ -117,11 +116,7 @@ def main() -> int:
                     rows.setdefault(kind, []).append((cold, warm))
                 print(kind, rows[kind], flush=True)
         finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            load.stop_gunicorn(server)
             log.close()
     text = report(args, rows)
     args.out.write_text(text)

@@ -405,6 +405,15 @@ def rss_of_tree(pid: int) -> str:
     return f"{total / 1024:.0f} MB resident (master and workers)"
 
 
+def stop_gunicorn(server: subprocess.Popen) -> None:
+    """Stop gunicorn gracefully (workers finish their request), killing it after 40 s."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True, help="postgres://… (your own database)")
@@ -495,11 +504,7 @@ def main() -> int:
         server_rss = rss_of_tree(server.pid)
         print(json.dumps(result), flush=True)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_gunicorn(server)
         log.close()
         if replica is not None:
             replica.__exit__(None, None, None)
