@@ -40,7 +40,9 @@ class _Sink:
         return data
 
 
-class _Counted:
+class Counted:
+    """Rows passed through unchanged, counted as they go (for a README or a header)."""
+
     def __init__(self, rows: Iterable):
         self._rows = rows
         self.count = 0
@@ -124,7 +126,7 @@ def stream_bundle(
             for piece in cases_csv:
                 member.write(piece)
                 yield sink.take()
-        counted_outcomes = _Counted(outcome_rows_of())
+        counted_outcomes = Counted(outcome_rows_of())
         with archive.open("outcomes.csv", "w", force_zip64=True) as member:
             for piece in stream_csv(counted_outcomes, OUTCOME_COLUMNS, ctx):
                 member.write(piece)

@@ -21,6 +21,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
+from ..extracts.bundle import Counted
 from ..extracts.cases_csv import CasesCsv
 from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.datapackage import datapackage
@@ -100,7 +101,7 @@ def _build(version, notes, user, base_url, created, storage, stored) -> Release:
 
     cases = CasesCsv(cases_for_extract(everything), columns, ctx)
     files = [put("cases.csv", cases)]
-    outcomes = _Counted(outcome_pairs(primed(cases_for_extract(everything), full=False)))
+    outcomes = Counted(outcome_pairs(primed(cases_for_extract(everything), full=False)))
     files.append(put("outcomes.csv", stream_csv(outcomes, OUTCOME_COLUMNS, ctx)))
     case_rows = primed(cases_for_extract(everything))
     files.append(put("cases.json", stream_json(case_rows, columns, ctx, key="cases", meta=meta)))
@@ -184,14 +185,3 @@ def _store(storage, name: str, pieces: Iterable[bytes]) -> dict:
 def _read(storage, name: str) -> bytes:
     with storage.open(name, "rb") as handle:
         return handle.read()
-
-
-class _Counted:
-    def __init__(self, rows):
-        self._rows = rows
-        self.count = 0
-
-    def __iter__(self):
-        for row in self._rows:
-            self.count += 1
-            yield row
