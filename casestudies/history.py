@@ -23,7 +23,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from .concurrency import lock_case, next_version
-from .models import CASE_M2M_DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
+from .models import DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
 from .workflow import publication_problems
 
 # Bookkeeping columns: they change on every save and are not content to diff or revert.
@@ -48,7 +48,7 @@ def tracked_fields() -> list[models.Field]:
 
 
 def m2m_field_names() -> list[str]:
-    return [name for name, _model in CASE_M2M_DIMENSIONS]
+    return [d.field for d in DIMENSIONS]
 
 
 @dataclass
@@ -227,8 +227,8 @@ class Labels:
             for f in tracked_fields():
                 if f.is_relation:
                     want(f.related_model, [state.fields.get(f.attname)])
-            for name, model in CASE_M2M_DIMENSIONS:
-                want(model, state.m2m.get(name, ()))
+            for d in DIMENSIONS:
+                want(d.model, state.m2m.get(d.field, ()))
             want(Outcome._meta.get_field("dimension").related_model, state.outcomes)
             want(
                 Outcome._meta.get_field("direction").related_model,
@@ -293,7 +293,7 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
                     _field_text(f, after, labels),
                 )
             )
-    for name, model in CASE_M2M_DIMENSIONS:
+    for name, model in ((d.field, d.model) for d in DIMENSIONS):
         before, after = old.m2m.get(name, frozenset()), new.m2m.get(name, frozenset())
         if before != after:
 
@@ -444,7 +444,7 @@ def _revert(
                 setattr(locked, f.attname, target.fields[f.attname])
 
         m2m = {}
-        for name, model in CASE_M2M_DIMENSIONS:
+        for name, model in ((d.field, d.model) for d in DIMENSIONS):
             wanted = target.m2m[name]
             existing = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
             m2m[name] = existing

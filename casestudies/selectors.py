@@ -16,7 +16,7 @@ from django.http import QueryDict
 
 from .facets import CaseQuery
 from .facets import cache as facet_cache
-from .models import CASE_M2M_DIMENSIONS, Case, CaseStatus, Chapter, Outcome, m2m_link
+from .models import DIMENSION_FIELDS, Case, CaseStatus, Chapter, Outcome, m2m_link
 from .presenters import FIELD_LABELS
 from .synthetic import SYNTHETIC_SOURCE_SLUG
 
@@ -87,12 +87,11 @@ def _stated_conditions() -> dict[str, Q]:
     and outcomes are "the case's id is in the link table", which PostgreSQL
     answers with one hashed scan of each table, not a probe per case.
     """
-    m2m = {name: name for name, _model in CASE_M2M_DIMENSIONS}
     conditions = {}
     for key in FIELD_LABELS:
         if key in NOT_CODED_PER_CASE:
             continue
-        if key in m2m:
+        if key in DIMENSION_FIELDS:
             through, case_field, _term = m2m_link(key)
             conditions[key] = Q(pk__in=through.objects.values(case_field.attname))
         elif key == "outcomes":

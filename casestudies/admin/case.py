@@ -9,7 +9,16 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ..concurrency import StaleVersion, lock_case
 from ..history import one_version
-from ..models import Case, CaseSource, CaseStatus, Outcome
+from ..models import (
+    DIMENSION_FIELDS,
+    DIMENSIONS,
+    Case,
+    CaseSource,
+    CaseStatus,
+    Outcome,
+    in_field_order,
+)
+from ..models.dimensions import CODING, STUDY, WHERE
 from ..workflow import (
     allowed_statuses,
     case_set_status,
@@ -22,6 +31,12 @@ from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
 
 VERSION_PREFIX = "_version_"
+
+
+def _section(name: str, *others: str) -> list[str]:
+    """The fields of an admin fieldset: the dimensions the registry puts in it and
+    ``others``, in the case's one order (as the case page lays them out)."""
+    return in_field_order([*(d.field for d in DIMENSIONS if d.admin_section == name), *others])
 
 
 def _shown_version(request, case) -> int | None:
@@ -186,52 +201,21 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         "status",
         CodingCompleteFilter,
         "chapter",
-        "countries",
-        "policy_fields",
-        "participation_forms",
-        "provider_types",
-        "levels",
+        *(d.field for d in DIMENSIONS if d.admin_list_filter),
     ]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["title", "slug", "summary", "locality", "participants", "chapter__authors"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = [
-        "chapter",
-        "countries",
-        "policy_fields",
-        "provider_types",
-        "participation_forms",
-        "levels",
-        "phases",
-        "participation_dimensions",
-        "citizen_roles",
-        "users_influence",
-        "methods",
-    ]
+    autocomplete_fields = ["chapter", *DIMENSION_FIELDS, "users_influence"]
     readonly_fields = ["created_at", "updated_at", "created_by", "updated_by"]
     inlines = [OutcomeInline, CaseSourceInline]
     actions = ["submit_for_review", "publish", "unpublish"]
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["title", "slug", "chapter", "status", "summary"]}),
-        ("Where and when", {"fields": ["countries", "locality", "start_year", "end_year"]}),
-        (
-            "Coding",
-            {
-                "fields": [
-                    "policy_fields",
-                    "provider_types",
-                    "participation_forms",
-                    "levels",
-                    "phases",
-                    "participation_dimensions",
-                    "citizen_roles",
-                    "users_influence",
-                    "participants",
-                ]
-            },
-        ),
-        ("Study", {"fields": ["methods", "units_studied", "source_pages", "coder_note"]}),
+        (WHERE, {"fields": _section(WHERE, "locality", "start_year", "end_year")}),
+        (CODING, {"fields": _section(CODING, "users_influence", "participants")}),
+        (STUDY, {"fields": _section(STUDY, "units_studied", "source_pages", "coder_note")}),
         ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
         ("History", {"fields": ["change_reason", "seen_version"]}),
     ]
