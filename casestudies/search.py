@@ -42,9 +42,6 @@ def parse_search(text: str) -> Search:
 
 # --- the index's life cycle ----------------------------------------------------------------
 
-install_search_index = search_index.install
-uninstall_search_index = search_index.uninstall
-
 
 def repair_after_migrate(using="default", **kwargs) -> None:
     """post_migrate: on SQLite, put back triggers a table rebuild dropped (and reindex)."""

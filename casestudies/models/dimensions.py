@@ -9,7 +9,11 @@ extract columns and the import's accepted columns, the benchmark data.
 ``tests/test_dimensions.py`` walks the registry through each of them.
 
 Adding a dimension: a vocabulary model (``casestudies.models.vocabulary``), one
-entry here, and the migration ``makemigrations`` writes for both.
+entry here, and the migration ``makemigrations`` writes for both. Migrations are
+frozen (they never import the app), so that migration also installs, by hand,
+what the database keeps for the dimension: the search index again (it reads every
+coded label) and, for a facet, the data stamp's triggers on the new tables
+(``tests/test_migrations.py`` checks the stamp on PostgreSQL).
 
 ``FIELD_ORDER`` places the case's other fields among the dimensions: the case
 page, the admin form and the extracts lay the case out in that one order.
@@ -194,4 +198,3 @@ FIELD_ORDER: dict[str, int] = {
 def in_field_order(names) -> list[str]:
     """``names`` (dimensions and other fields of the case) in the case's one order."""
     return sorted(names, key=FIELD_ORDER.__getitem__)
-
