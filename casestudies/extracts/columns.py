@@ -73,10 +73,6 @@ class Column:
     # Optional on import (may be absent from the header).
     optional: bool = False
 
-    @property
-    def is_many(self) -> bool:
-        return self.kind in (CODES, TEXTS)
-
 
 # --- many-valued cells ---------------------------------------------------------------
 

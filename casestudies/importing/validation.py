@@ -50,7 +50,6 @@ SCALAR_FIELDS = [
     "status",
 ]
 TEXT_FIELDS = ["title", "summary", "locality", "participants", "source_pages", "coder_note"]
-INTEGER_FIELDS = ["start_year", "end_year", "units_studied"]
 M2M_FIELDS = list(DIMENSION_FIELDS)
 EXISTING_BATCH = 500
 

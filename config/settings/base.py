@@ -14,7 +14,8 @@ from config.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# Each environment says whether it debugs (dev: on; test and prod: off); no variable switches it.
+DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
