@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from casestudies.admin.importing import case_import
-from casestudies.views import errors
+from casestudies.views import error_pages
 
 admin.site.site_header = "Co-production Case Atlas: curation"
 admin.site.site_title = "Case Atlas curation"
@@ -15,7 +15,7 @@ urlpatterns = [
     path("", include("casestudies.urls")),
 ]
 
-handler400 = errors.bad_request
-handler403 = errors.permission_denied
-handler404 = errors.page_not_found
-handler500 = errors.server_error
+handler400 = error_pages.bad_request
+handler403 = error_pages.permission_denied
+handler404 = error_pages.page_not_found
+handler500 = error_pages.server_error

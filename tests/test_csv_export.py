@@ -8,10 +8,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from casestudies.errors import BadParameter
 from casestudies.extracts import pg_csv, records
 from casestudies.models import CaseStatus
-from casestudies.selectors import published_cases_for_query
+from casestudies.plumbing.bad_parameter import BadParameter
+from casestudies.reads.selectors import published_cases_for_query
 
 from .factories import (
     CaseFactory,

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from django.contrib import admin
 
-from casestudies import history, synthetic
 from casestudies.admin.completeness import STATED
-from casestudies.extracts.columns import CODES, case_columns
+from casestudies.benchmark import synthetic
 from casestudies.extracts.records import VOCAB_FIELDS
 from casestudies.facets.definitions import TERM_FACETS, ManyToManyFacet
 from casestudies.importing.validation import M2M_FIELDS, SCALAR_FIELDS, Lookups
@@ -24,7 +23,9 @@ from casestudies.models import (
     FIELD_ORDER,
     Case,
 )
-from casestudies.presenters import FIELD_LABELS, case_field_rows
+from casestudies.reads.presenters import FIELD_LABELS, case_field_rows
+from casestudies.tabular.columns import CODES, case_columns
+from casestudies.writes import history
 
 from . import factories
 

@@ -7,8 +7,8 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404
 from django.test import RequestFactory
 
-from casestudies.errors import BadParameter, bad_parameter_response
-from casestudies.views import errors
+from casestudies.plumbing.bad_parameter import BadParameter, bad_parameter_response
+from casestudies.views import error_pages as errors
 
 pytestmark = pytest.mark.django_db
 

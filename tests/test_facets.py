@@ -9,10 +9,10 @@ import random
 import pytest
 from django.http import QueryDict
 
-from casestudies.errors import BadParameter
 from casestudies.facets import CaseQuery
 from casestudies.models import CaseStatus
-from casestudies.selectors import published_cases_for_query
+from casestudies.plumbing.bad_parameter import BadParameter
+from casestudies.reads.selectors import published_cases_for_query
 
 from . import factories
 

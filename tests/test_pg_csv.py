@@ -8,10 +8,10 @@ from django.http import QueryDict
 
 from casestudies.extracts import pg_csv, records
 from casestudies.extracts.cases_csv import CasesCsv
-from casestudies.extracts.columns import Column, ExportContext, case_columns, outcome_dimensions
 from casestudies.extracts.writers import stream_csv
 from casestudies.models import CaseSource
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.selectors import published_cases_for_query
+from casestudies.tabular.columns import Column, ExportContext, case_columns, outcome_dimensions
 
 from .factories import (
     CaseFactory,

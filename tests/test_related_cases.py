@@ -3,7 +3,7 @@
 import pytest
 
 from casestudies.models import Case, CaseStatus
-from casestudies.related import MAX_SAME_FIELD, related_cases
+from casestudies.reads.related import MAX_SAME_FIELD, related_cases
 
 from .factories import (
     CaseFactory,

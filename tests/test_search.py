@@ -8,8 +8,8 @@ from django.db import connection
 from django.http import QueryDict
 
 from casestudies.models import Case
-from casestudies.search import repair_after_migrate, search_cases, uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.search import repair_after_migrate, search_cases, uses_fts
+from casestudies.reads.selectors import published_cases_for_query
 
 from . import factories
 

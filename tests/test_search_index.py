@@ -9,8 +9,8 @@ from django.db import connection
 from django.http import QueryDict
 
 from casestudies.models import Case, PolicyField, SearchSynonym
-from casestudies.search import uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.search import uses_fts
+from casestudies.reads.selectors import published_cases_for_query
 
 from . import factories
 

@@ -15,8 +15,8 @@ import yaml
 from django.db import connection
 from django.http import QueryDict
 
-from casestudies.search import uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.search import uses_fts
+from casestudies.reads.selectors import published_cases_for_query
 
 QUERIES = yaml.safe_load((Path(__file__).parent / "data" / "search_relevance.yaml").read_text())
 MIN_RECALL_AT_10 = 0.95

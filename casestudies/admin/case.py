@@ -7,8 +7,6 @@ from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..concurrency import StaleVersion, lock_case
-from ..history import one_version
 from ..models import (
     DIMENSION_FIELDS,
     DIMENSIONS,
@@ -19,7 +17,9 @@ from ..models import (
     in_field_order,
 )
 from ..models.dimensions import CODING, STUDY, WHERE
-from ..workflow import (
+from ..writes.concurrency import StaleVersion, lock_case
+from ..writes.history import one_version
+from ..writes.workflow import (
     allowed_statuses,
     case_set_status,
     publication_problems,
@@ -132,7 +132,7 @@ class CaseAdminForm(forms.ModelForm):
         label="Reason for this change",
         help_text="Optional; shown in the case's history.",
     )
-    # The version of the case this form showed (casestudies.concurrency): saving a
+    # The version of the case this form showed (casestudies.writes.concurrency): saving a
     # form opened before someone else's save is refused, with what they changed.
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # Set per request by CaseAdmin.get_form, which also supplies Meta (model and fields).
@@ -280,7 +280,7 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
 
     def action_checkbox(self, obj):
         # Each row also sends the version it shows, so an action on a case changed
-        # since the list was rendered is refused (casestudies.concurrency).
+        # since the list was rendered is refused (casestudies.writes.concurrency).
         return format_html(
             '{}<input type="hidden" name="{}{}" value="{}">',
             super().action_checkbox(obj),

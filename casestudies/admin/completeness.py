@@ -10,7 +10,7 @@ from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 
 from ..models import COUNTRIES, DIMENSIONS, Case, Outcome
-from ..presenters import case_field_rows
+from ..reads.presenters import case_field_rows
 
 
 def coding_completeness(case: Case) -> tuple[int, int, list[str]]:

@@ -28,8 +28,8 @@ from django.conf import settings
 from django.db import DatabaseError, connections
 
 from ..models import Case, CaseSource, Chapter, Country, Outcome, m2m_link
-from .columns import ExportContext, outcome_column_names
-from .csv_safe import PREFIX, TRIGGERS
+from ..tabular.columns import ExportContext, outcome_column_names
+from ..tabular.csv_safe import PREFIX, TRIGGERS
 from .records import CASE_FIELDS, VOCAB_FIELDS
 from .writers import BOM, header_line
 

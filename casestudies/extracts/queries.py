@@ -4,8 +4,8 @@ from collections.abc import Iterable, Iterator
 
 from django.http import QueryDict
 
-from ..errors import BadParameter
-from ..selectors import published_cases_for_query
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.selectors import published_cases_for_query
 from .records import CaseRecord, iter_records
 
 # Parameters of the extract itself, not of the case list: they never reach the selector.

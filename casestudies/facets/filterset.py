@@ -15,10 +15,10 @@ from django.db import connections
 from django.db.models import Value
 from django.http import QueryDict
 
-from ..errors import BadParameter
 from ..models import MAX_YEAR, MIN_YEAR, OutcomeDimension, OutcomeDirection
-from ..search import MAX_QUERY_LENGTH, parse_search, search_filter, search_rank
-from ..search_query import Search
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.search import MAX_QUERY_LENGTH, parse_search, search_filter, search_rank
+from ..reads.search_query import Search
 from .definitions import OUTCOME_FACET, TERM_FACETS, TermFacet
 
 SORTS = {
@@ -154,7 +154,7 @@ class YearFilter(django_filters.Filter):
 
 
 class SearchFilter(django_filters.CharFilter):
-    """``q``: full-text search (casestudies/search.py) with the filterset's parsed search."""
+    """``q``: full-text search (casestudies/reads/search.py) with the filterset's parsed search."""
 
     def filter(self, qs, value):
         if not value:

@@ -22,8 +22,8 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
+from .. import datastamp as facet_cache
 from ..models import Case, Country
-from . import cache as facet_cache
 from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
@@ -68,7 +68,7 @@ class Chip:
 class CaseQuery:
     """A validated case-list query. Building it runs at most one query per ticked facet.
 
-    Raises :class:`casestudies.errors.BadParameter` for input it cannot use.
+    Raises :class:`casestudies.plumbing.bad_parameter.BadParameter` for input it cannot use.
     """
 
     def __init__(self, params: QueryDict, queryset: QuerySet | None = None):

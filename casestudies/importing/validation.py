@@ -11,12 +11,6 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
-from ..extracts.columns import (
-    CODES,
-    TEXTS,
-    split_values,
-)
-from ..extracts.csv_safe import restore
 from ..models import (
     CODED_DIMENSIONS,
     DIMENSION_FIELDS,
@@ -31,6 +25,8 @@ from ..models import (
     OutcomeDirection,
     Source,
 )
+from ..tabular.columns import CODES, TEXTS, split_values
+from ..tabular.csv_safe import restore
 from . import workflow_rules
 from .reading import SheetRow
 

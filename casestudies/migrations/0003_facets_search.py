@@ -1,10 +1,10 @@
 # ruff: noqa: S608 -- SQL built from this migration's constants only.
-"""Full-text search index for cases (see casestudies/search_index.py).
+"""Full-text search index for cases (see casestudies/reads/search_index.py).
 
 PostgreSQL: a weighted tsvector column kept by triggers, with a GIN index.
 SQLite: an FTS5 table kept by triggers (nothing when SQLite lacks FTS5).
 PostgreSQL also gets the data stamp the facet-count cache is keyed on
-(casestudies/facets/cache.py): a counter that statement-level triggers on every
+(casestudies/datastamp.py): a counter that statement-level triggers on every
 table the facet counts read bump.
 Neither is a model field, so the migration state does not change.
 

@@ -3,7 +3,7 @@
 """The search index reads every coded label, synonym, finding and note.
 
 Frozen: the index comes from this package's copy (``_search_index_0008``), never
-from the app's live casestudies/search_index.py, so what this migration installs
+from the app's live casestudies/reads/search_index.py, so what this migration installs
 does not change with the app's code.
 """
 

@@ -1,12 +1,12 @@
 # ruff: noqa: S608 -- SQL built from model metadata and this module's constants only.
 """The search index as migrations 0003 and 0008 install it: a frozen copy.
 
-A copy of ``casestudies/search_index.py`` (install and uninstall and what they
+A copy of ``casestudies/reads/search_index.py`` (install and uninstall and what they
 need) as it stood when 0008 was the latest migration, so that what a migration
 installs never changes with the app's code. The tables and columns still come
 from the ``apps`` the migration passes: 0003 gets the index of its own schema.
 
-A change to the live index (casestudies/search_index.py) that the database must
+A change to the live index (casestudies/reads/search_index.py) that the database must
 see needs a new migration that installs it, with a frozen copy of its own. The
 underscore keeps Django's migration loader from reading this module as a migration.
 """

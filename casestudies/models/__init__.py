@@ -1,13 +1,4 @@
-from .case import (
-    MAX_YEAR,
-    MIN_YEAR,
-    Case,
-    CaseSource,
-    CaseStatus,
-    Confidence,
-    Outcome,
-    m2m_link,
-)
+from .case import MAX_YEAR, MIN_YEAR, Case, CaseSource, CaseStatus, Confidence, Outcome, m2m_link
 from .dimensions import (
     CODED_DIMENSIONS,
     COUNTRIES,

@@ -96,7 +96,7 @@ class Case(models.Model):
 
     # Optimistic concurrency: every recorded write of the case sets it one higher,
     # and a form, list action, revert or import based on an older number is
-    # refused (casestudies.concurrency). The history keeps it, so a refusal can
+    # refused (casestudies.writes.concurrency). The history keeps it, so a refusal can
     # show what changed since the version the curator was looking at.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -118,7 +118,7 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["title"]
-        # Publishing is its own right (casestudies.workflow): curators hold it, and a
+        # Publishing is its own right (casestudies.writes.workflow): curators hold it, and a
         # contributor role could prepare cases for review without it.
         permissions = [("publish_case", "Can publish and unpublish cases")]
         constraints = [
@@ -156,7 +156,7 @@ class Case(models.Model):
             models.Index(fields=["status", "start_year"], name="case_status_start_idx"),
             # The matrix and the facet counts read the ids of published cases as a
             # subquery: with the id in the index that is an index-only scan, not a
-            # scan of the wide case table (casestudies.crosstab).
+            # scan of the wide case table (casestudies.reads.crosstab).
             models.Index(fields=["status", "id"], name="case_status_id_idx"),
             # The facet counts read the ids and chapters of the cases a query
             # selects (casestudies.facets): index-only, never the wide rows.

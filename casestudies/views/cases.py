@@ -2,15 +2,15 @@ from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
-from ..citations import chapter_apa, chapter_bibtex
-from ..errors import BadParameter
 from ..models import Case
-from ..presenters import case_field_rows
-from ..related import related_cases
-from ..search import uses_fts
-from ..search_explain import explain
-from ..search_suggest import suggestion
-from ..selectors import case_query
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.citations import chapter_apa, chapter_bibtex
+from ..reads.presenters import case_field_rows
+from ..reads.related import related_cases
+from ..reads.search import uses_fts
+from ..reads.search_explain import explain
+from ..reads.search_suggest import suggestion
+from ..reads.selectors import case_query
 from .citing import record_citation
 
 PAGE_SIZE = 25

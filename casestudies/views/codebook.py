@@ -24,7 +24,7 @@ from ..models import (
     OutcomeDimension,
     OutcomeDirection,
 )
-from ..selectors import case_query
+from ..reads.selectors import case_query
 
 
 @dataclass(frozen=True)

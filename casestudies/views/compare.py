@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.shortcuts import render
 
-from ..errors import BadParameter
 from ..models import Case, Chapter
-from ..presenters import FieldRow, case_field_rows
-from ..selectors import case_query
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.presenters import FieldRow, case_field_rows
+from ..reads.selectors import case_query
 
 MIN_CASES = 2
 MAX_CASES = 4

@@ -5,10 +5,10 @@ from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 
-from ..crosstab import crosstab, link_source
-from ..matrix import AXES
 from ..models import Case, Country
-from ..selectors import case_query
+from ..reads.crosstab import crosstab, link_source
+from ..reads.matrix import AXES
+from ..reads.selectors import case_query
 
 COUNTRY_PAGE_CASES = 25
 # Fewer cases than this and a share is an anecdote: the page says so beside it.

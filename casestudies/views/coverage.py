@@ -10,7 +10,7 @@ so the page costs the same few queries for 30 cases or 30,000.
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from ..selectors import UnpublishedCases, coverage_summary
+from ..reads.selectors import UnpublishedCases, coverage_summary
 
 DRAFTS_PER_PAGE = 50
 VIEW_PERMISSION = "casestudies.view_case"

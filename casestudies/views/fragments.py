@@ -16,7 +16,7 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from ..facets import cache as facet_cache
+from .. import datastamp as facet_cache
 from ..models import Case
 
 

@@ -6,7 +6,7 @@ import io
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from ..matrix import (
+from ..reads.matrix import (
     AXES,
     HEAT_STEPS,
     MEASURES,

@@ -51,7 +51,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Before any view reads request.GET: too many parameters is a 400, never a 500.
     "config.request_guard.QueryStringGuardMiddleware",
-    "casestudies.errors.BadParameterMiddleware",
+    "casestudies.plumbing.bad_parameter.BadParameterMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]
@@ -75,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "casestudies.context_processors.site",
+                "casestudies.plumbing.context_processors.site",
             ],
         },
     },

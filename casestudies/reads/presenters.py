@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .models import (
+from ..models import (
     CODED_DIMENSIONS,
     COUNTRIES,
     DIMENSION_FIELDS,

@@ -18,6 +18,7 @@ from typing import Any
 
 from django.urls import reverse
 
+from ..extracts.records import CaseRecord
 from ..models import (
     DIMENSIONS,
     CaseStatus,
@@ -31,7 +32,6 @@ from ..models import (
     WorldRegion,
     in_field_order,
 )
-from .records import CaseRecord
 
 SEPARATOR = "|"
 ESCAPE = "\\"

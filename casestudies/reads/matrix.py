@@ -26,16 +26,16 @@ from functools import partial
 
 from django.http import QueryDict
 
-from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
-from .errors import BadParameter
-from .facets.definitions import (
+from ..facets.definitions import (
     TERM_FACETS,
     ChapterFacet,
     CountryGroupFacet,
     ManyToManyFacet,
     TermFacet,
 )
-from .models import OutcomeDimension, OutcomeDirection
+from ..models import OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
+from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
 from .selectors import published_cases_for_query
 
 # Parameters that choose the matrix's shape; everything else is a case-list filter.
@@ -267,7 +267,7 @@ def read_shape(params: QueryDict) -> Shape:
     return Shape(rows, cols, dimension, dimensions, measure, not_stated == "show")
 
 
-# --- step 2: the counts (casestudies.crosstab) ------------------------------------------
+# --- step 2: the counts (casestudies.reads.crosstab) ------------------------------------------
 
 
 def count(shape: Shape, filters: QueryDict) -> Crosstab:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef
 
-from .models import Case
+from ..models import Case
 from .presenters import case_field_rows
 
 MAX_SAME_FIELD = 6

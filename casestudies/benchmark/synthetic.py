@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count
 
-from .models import (
+from ..models import (
     DIMENSIONS,
     Case,
     CaseSource,
@@ -38,7 +38,7 @@ from .models import (
     ProviderType,
     Source,
 )
-from .search_index import deferred_index
+from ..reads.search_index import deferred_index
 
 SYNTHETIC_SOURCE_SLUG = "synthetic-benchmark-data"
 SYNTHETIC_SOURCE_TITLE = "Synthetic benchmark data"

@@ -19,10 +19,10 @@ from functools import partial
 from django.db import connections
 from django.http import QueryDict
 
+from ..models import Outcome, OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
 from .crosstab import Source, cached_rows, ids_sql_or_none
-from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, Axis, _link, matrix_filters
-from .models import Outcome, OutcomeDimension, OutcomeDirection
 from .selectors import published_cases_for_query
 
 GROUP_CHOICES = {key: axis for key, axis in AXES.items() if axis is not OUTCOME_AXIS}

@@ -14,11 +14,11 @@ from django.db import connections
 from django.db.models import Count, Q
 from django.http import QueryDict
 
-from .facets import CaseQuery
-from .facets import cache as facet_cache
-from .models import DIMENSION_FIELDS, Case, CaseStatus, Chapter, Outcome, m2m_link
+from .. import datastamp as facet_cache
+from ..benchmark.synthetic import SYNTHETIC_SOURCE_SLUG
+from ..facets import CaseQuery
+from ..models import DIMENSION_FIELDS, Case, CaseStatus, Chapter, Outcome, m2m_link
 from .presenters import FIELD_LABELS
-from .synthetic import SYNTHETIC_SOURCE_SLUG
 
 
 def case_query(params: QueryDict) -> CaseQuery:
@@ -33,7 +33,7 @@ def published_cases_for_query(params: QueryDict):
     """Published cases selected by a case-list query, in the list's order.
 
     Applies every filter, the search and the sort of the list. Raises
-    :class:`casestudies.errors.BadParameter` for a value it cannot use. Returns a
+    :class:`casestudies.plumbing.bad_parameter.BadParameter` for a value it cannot use. Returns a
     lazy queryset; validating ticked facet values runs one query per such facet.
     """
     return CaseQuery(params).cases

@@ -22,8 +22,8 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
+from ..models import DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
 from .concurrency import lock_case, next_version
-from .models import DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
 from .workflow import publication_problems
 
 # Bookkeeping columns: they change on every save and are not content to diff or revert.
@@ -407,12 +407,12 @@ def case_revert(
 ) -> list[str]:
     """Restore ``case`` to one of its versions: fields, coded values, outcomes and sources.
 
-    The status is left as it is (publishing goes through ``casestudies.workflow``);
+    The status is left as it is (publishing goes through ``casestudies.writes.workflow``);
     a published case cannot be reverted to content that could not be published.
     Terms deleted since the version are left out and named in the returned
     warnings. Raises ``ValidationError`` (nothing written) when the version is
     unknown or the restored case would be invalid, e.g. its old slug is taken, and
-    :class:`~casestudies.concurrency.StaleVersion` when the case is no longer at
+    :class:`~casestudies.writes.concurrency.StaleVersion` when the case is no longer at
     ``seen_version`` (the version the curator saw when choosing to revert).
     Everything happens in one transaction and leaves one new history version.
     """

@@ -20,10 +20,10 @@ from pathlib import Path
 
 from django.http import QueryDict
 
+from ..models import Country, OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
 from .crosstab import count_by, crosstab
-from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
-from .models import Country, OutcomeDimension, OutcomeDirection
 from .selectors import published_cases_for_query
 
 GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"

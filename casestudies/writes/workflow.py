@@ -20,8 +20,8 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from ..models import Case, CaseStatus
 from .concurrency import lock_case
-from .models import Case, CaseStatus
 
 PUBLISH_PERMISSION = "casestudies.publish_case"
 CHANGE_PERMISSION = "casestudies.change_case"
@@ -123,7 +123,7 @@ def case_set_status(
     leaving one history entry with the user and ``reason``. Setting the status
     a case already has is a no-op and writes nothing. With ``seen_version`` (the
     version the curator's list showed) a case changed since is refused with
-    :class:`~casestudies.concurrency.StaleVersion`.
+    :class:`~casestudies.writes.concurrency.StaleVersion`.
     """
     with transaction.atomic():
         locked = lock_case(case.pk, seen_version)
@@ -138,7 +138,7 @@ def case_set_status(
             problems = publication_problems(locked)
             if problems:
                 raise ValidationError(problems, code="publication")
-        # Imported here: casestudies.history imports this module.
+        # Imported here: casestudies.writes.history imports this module.
         from .history import one_version
 
         reason = reason or f"{_label(locked.status)} → {_label(status)}"

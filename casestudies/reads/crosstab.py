@@ -22,8 +22,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-from .facets import cache as facet_cache
-from .models import Case, Country, Outcome
+from .. import datastamp as facet_cache
+from ..models import Case, Country, Outcome
 
 # Every SQL string here interpolates only table and column names taken from the
 # models (quoted by the backend); values always travel as parameters (S608 noqa).
