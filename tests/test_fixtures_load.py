@@ -16,7 +16,7 @@ from casestudies.models import (
     Source,
 )
 from casestudies.plumbing.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
-from casestudies.writes.history import one_version
+from casestudies.writes.versions import one_version
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,8 @@ from casestudies.writes.history import (
     case_revert,
     case_versions,
     live_state,
-    one_version,
 )
+from casestudies.writes.versions import one_version
 from casestudies.writes.workflow import case_set_status
 
 from . import factories

@@ -10,7 +10,7 @@ from pybtex.database import parse_string
 
 from casestudies.models import CaseStatus, Release, ReleaseImmutable
 from casestudies.releases import create_release, release_storage
-from casestudies.writes.history import one_version
+from casestudies.writes.versions import one_version
 
 from .factories import CaseFactory, CountryFactory, OutcomeFactory
 

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from ..models import Case, CaseStatus
 from .concurrency import lock_case
+from .versions import one_version
 
 PUBLISH_PERMISSION = "casestudies.publish_case"
 CHANGE_PERMISSION = "casestudies.change_case"
@@ -138,9 +139,6 @@ def case_set_status(
             problems = publication_problems(locked)
             if problems:
                 raise ValidationError(problems, code="publication")
-        # Imported here: casestudies.writes.history imports this module.
-        from .history import one_version
-
         reason = reason or f"{_label(locked.status)} → {_label(status)}"
         # One history row with who and why, holding the outcomes and sources too.
         with one_version(locked, user=user, reason=reason):
