@@ -1,7 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from casestudies.admin.importing import case_import
 from casestudies.views import error_pages
 
 admin.site.site_header = "Co-production Case Atlas: curation"
@@ -9,8 +8,6 @@ admin.site.site_title = "Case Atlas curation"
 admin.site.index_title = "Cases, sources and the codebook"
 
 urlpatterns = [
-    # Before the admin's own URLs, which would read "import" as a case id.
-    path("admin/casestudies/case/import/", case_import, name="admin_case_import"),
     path("admin/", admin.site.urls),
     path("", include("casestudies.urls")),
 ]

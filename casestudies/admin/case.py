@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
@@ -18,7 +19,7 @@ from ..models import (
 )
 from ..models.dimensions import CODING, STUDY, WHERE
 from ..writes.concurrency import StaleVersion, lock_case
-from ..writes.history import one_version
+from ..writes.versions import one_version
 from ..writes.workflow import (
     allowed_statuses,
     case_set_status,
@@ -27,6 +28,7 @@ from ..writes.workflow import (
 )
 from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
+from .importing import case_import
 from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
 
@@ -219,6 +221,15 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
         ("History", {"fields": ["change_reason", "seen_version"]}),
     ]
+
+    def get_urls(self):
+        # Before the inherited URLs, which would read "import" as a case id.
+        import_url = path(
+            "import/",
+            self.admin_site.admin_view(case_import),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_import",
+        )
+        return [import_url, *super().get_urls()]
 
     def get_queryset(self, request):
         # with_related() pre-loads what the coding column reads: a fixed number of queries.
