@@ -20,11 +20,11 @@ from pathlib import Path
 
 from django.http import QueryDict
 
+from ..facets import CaseQuery
 from ..models import Country, OutcomeDimension, OutcomeDirection
 from ..plumbing.bad_parameter import BadParameter
 from .crosstab import count_by, crosstab
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
-from .selectors import published_cases_for_query
 
 GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"
 SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
@@ -161,7 +161,7 @@ def build_choropleth(params: QueryDict) -> Choropleth:
     share_of = (params.get(SHARE_PARAM) or "").strip()
     filters = matrix_filters(params)
     filters.pop(SHARE_PARAM, None)
-    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    case_ids = CaseQuery(filters).cases.order_by().values("pk")
     countries = partial(COUNTRY.source, dimension=None)
     if share_of:
         axis, term, dimension, share_label = share_choice(share_of)

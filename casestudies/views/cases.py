@@ -2,6 +2,7 @@ from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, render
 
+from ..facets import CaseQuery
 from ..models import Case
 from ..plumbing.bad_parameter import BadParameter
 from ..reads.citations import chapter_apa, chapter_bibtex
@@ -10,7 +11,6 @@ from ..reads.related import related_cases
 from ..reads.search import uses_fts
 from ..reads.search_explain import explain
 from ..reads.search_suggest import suggestion
-from ..reads.selectors import case_query
 from .citing import record_citation
 
 PAGE_SIZE = 25
@@ -24,7 +24,7 @@ def case_list(request):
     count, the page and three prefetches; on PostgreSQL one more for the data
     stamp, and the counts come from the cache while the data is unchanged.
     """
-    query = case_query(request.GET)
+    query = CaseQuery(request.GET)
     page_param = request.GET.get("page", "").strip()
     if page_param and not page_param.isdigit():
         raise BadParameter("page", "must be a whole number from 1.")
