@@ -1,7 +1,7 @@
 """The map: published cases by country, by number or by share with one coded value.
 
 Geometry is Natural Earth's (public domain), projected and simplified once by
-``scripts/build_map.py`` into ``mapdata/countries.json``, which the app reads
+``scripts/build_map.py`` into ``casestudies/mapdata/countries.json``, which the app reads
 once per process and draws as server-side SVG: a world view and a Europe view,
 where most cases are. No tiles, nothing fetched at run time.
 
@@ -26,7 +26,7 @@ from ..plumbing.bad_parameter import BadParameter
 from .crosstab import count_by, crosstab
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
 
-GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"
+GEOMETRY = Path(__file__).resolve().parent.parent / "mapdata" / "countries.json"
 SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
 STEPS = 5
 UNSTATED = -1  # the bucket of a country whose cases all leave the shared dimension unstated
