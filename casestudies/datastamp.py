@@ -21,17 +21,12 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 
-from config.env import env_int
-
 STAMP_TABLE = "casestudies_facet_stamp"
-DEFAULT_TIMEOUT = 600  # seconds; the stamp, not the timeout, is what keeps counts true
 
 
 def timeout() -> int:
-    """Seconds to keep counts: settings.FACET_CACHE_SECONDS, else the environment; 0 = off."""
-    if hasattr(settings, "FACET_CACHE_SECONDS"):
-        return settings.FACET_CACHE_SECONDS
-    return env_int("FACET_CACHE_SECONDS", DEFAULT_TIMEOUT)
+    """Seconds to keep counts (settings.FACET_CACHE_SECONDS); 0 = off."""
+    return settings.FACET_CACHE_SECONDS
 
 
 def data_stamp(connection) -> str | None:

@@ -151,6 +151,10 @@ DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5)
 DATABASE_READ_YOUR_WRITES_SECONDS = env_int("DATABASE_READ_YOUR_WRITES_SECONDS", 30)
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 
+# Seconds the facet, matrix and coverage counts stay cached under the data stamp
+# (casestudies/datastamp.py; PostgreSQL only). The stamp, not this, keeps them true; 0 = off.
+FACET_CACHE_SECONDS = env_int("FACET_CACHE_SECONDS", 600)
+
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.
 EXTRACT_PG_CONNECTIONS = env_int("EXTRACT_PG_CONNECTIONS", 2)
