@@ -11,14 +11,15 @@ ISO codes, H/M) cannot contain it; free-text lists (source locators and notes,
 country names) escape a literal ``|`` as ``\\|`` and a backslash as ``\\\\``.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
-from ..extracts.records import CaseRecord
 from ..models import (
     DIMENSIONS,
     CaseStatus,
@@ -32,6 +33,9 @@ from ..models import (
     WorldRegion,
     in_field_order,
 )
+
+if TYPE_CHECKING:  # the rows' type only: the extracts build them, this module reads them
+    from ..extracts.records import CaseRecord
 
 SEPARATOR = "|"
 ESCAPE = "\\"
