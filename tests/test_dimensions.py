@@ -138,11 +138,11 @@ DERIVED_MODULES = [
     "models/case.py",
     "admin/case.py",
     "admin/completeness.py",
-    "presenters.py",
-    "extracts/columns.py",
+    "reads/presenters.py",
+    "tabular/columns.py",
     "extracts/records.py",
     "facets/definitions.py",
-    "history.py",
+    "writes/history.py",
     "importing/validation.py",
 ]
 
