@@ -94,6 +94,8 @@ def test_every_coded_value_on_a_case_page_is_a_link(client, coded):
         "provider_types",
         "participation_forms",
         "phases",
+        "citizen_roles",
+        "methods",
         "welfare_tradition",
         "outcomes",
     ):
@@ -101,9 +103,10 @@ def test_every_coded_value_on_a_case_page_is_a_link(client, coded):
         assert f'href="{html.escape(href)}"' in content
         listing = client.get(href)
         assert coded in listing.context["cases"], key
-    for key in ("citizen_roles", "methods", "users_influence"):
-        (href,) = rows[key].links
-        assert href.startswith(reverse("casestudies:codebook") + "#")
+    # The one coded value the list cannot filter by (a single level, not a facet)
+    # leads to its definition.
+    (href,) = rows["users_influence"].links
+    assert href.startswith(reverse("casestudies:codebook") + "#")
 
 
 def test_codebook_counts_link_to_lists_of_as_many_cases(client, coded):
@@ -116,6 +119,8 @@ def test_codebook_counts_link_to_lists_of_as_many_cases(client, coded):
         "policy_field",
         "provider_type",
         "phase",
+        "citizen_role",
+        "method",
         "welfare_tradition",
         "outcome",
     }
@@ -123,7 +128,9 @@ def test_codebook_counts_link_to_lists_of_as_many_cases(client, coded):
         assert list_count(client, href) == int(count), href
     assert 'id="citizen_role-co-designer"' in content
     roles = next(v for v in response.context["vocabularies"] if v["key"] == "citizen_role")
-    assert [(t.slug, n, link) for t, n, link in roles["terms"]] == [("co-designer", 1, "")]
+    assert [(t.slug, n, link) for t, n, link in roles["terms"]] == [
+        ("co-designer", 1, "/cases/?citizen_role=co-designer")
+    ]
 
 
 def test_codebook_query_count_does_not_grow_with_cases(client, coded):

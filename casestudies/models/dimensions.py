@@ -158,6 +158,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         80,
         CODING,
         (0.3, 0.5, 0.2),
+        param="citizen_role",
+        facet_label="Citizen role",
         extract="Roles citizens play: codebook slugs, '|'-separated.",
     ),
     Dimension(
@@ -167,6 +169,8 @@ DIMENSIONS: tuple[Dimension, ...] = (
         90,
         STUDY,
         (0.1, 0.8, 0.1),
+        param="method",
+        facet_label="Method",
         extract="How the case was studied: codebook slugs, '|'-separated.",
     ),
 )
