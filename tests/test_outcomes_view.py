@@ -100,6 +100,24 @@ def test_the_chart_bars_link_to_their_cases_with_a_text_alternative(client, effe
     assert listing.context["page"].paginator.count == 1
 
 
+def test_a_problem_reported_is_drawn_left_in_its_own_pattern_and_explained(client, effects):
+    """A problem stated without a change is bad news, not "worsened": its own key entry."""
+    problem = OutcomeDirectionFactory(slug="problem-reported", label="Problem reported")
+    case = CaseFactory(countries=[CountryFactory(code="NO", name="Norway")])
+    OutcomeFactory(case=case, dimension=effects["quality"], direction=problem)
+    page = client.get("/outcomes/?by=country").content.decode()
+    bar = re.search(
+        r'<a href="(/cases/\?[^"]+)"><title>Norway, Service quality: problem reported, 1 case'
+        r'</title><rect class="dir-problem-reported" x="-(\d+(\.\d+)?)"',
+        page,
+    )
+    assert bar, "Norway's problem-reported bar, left of the axis, as a link"
+    assert 'class="dir-problem-reported"' in page.split('id="outcome-key"')[1].split("</div>")[0]
+    assert '<pattern id="dots"' in page
+    listing = client.get(html.unescape(bar.group(1)))
+    assert listing.context["page"].paginator.count == 1
+
+
 def test_filters_narrow_the_view_like_the_list(client, effects):
     view = client.get("/outcomes/?provider_type=cooperative").context["view"]
     assert view.total == 2

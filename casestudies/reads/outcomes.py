@@ -29,8 +29,10 @@ GROUP_CHOICES = {key: axis for key, axis in AXES.items() if axis is not OUTCOME_
 DEFAULT_GROUP = "welfare_tradition"
 # Which side of the chart a direction goes, by the codebook's slugs. Directions
 # not named here (mixed, no effect) are drawn to the right after the gains;
-# "not assessed" is coded but says nothing of the effect, so it is no bar.
-NEGATIVE = ("worsened",)
+# "not assessed" is coded but says nothing of the effect, so it is no bar. A
+# problem reported as a state of affairs is bad news without a change: left of the
+# line with the losses, in a pattern of its own so it is never read as "worsened".
+NEGATIVE = ("worsened", "problem-reported")
 POSITIVE = ("improved",)
 NOT_DRAWN = ("not-assessed",)
 
