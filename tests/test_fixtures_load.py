@@ -41,6 +41,25 @@ def test_load_book_twice_gives_the_same_rows(book_data):
     assert first["Case"] > 0 and first["Outcome"] > 0 and first["CaseSource"] >= first["Case"]
 
 
+def test_load_book_again_drops_outcomes_its_fixtures_no_longer_hold(book_data):
+    """A correction that takes an outcome out of the fixtures reaches existing databases."""
+    from casestudies.models import OutcomeDimension, OutcomeDirection
+
+    case = Case.objects.filter(outcomes__isnull=False).first()
+    coded = set(case.outcomes.values_list("dimension__slug", flat=True))
+    extra = OutcomeDimension.objects.exclude(slug__in=coded).first()
+    with one_version(case, user=None, reason="A curator adds an outcome"):
+        Outcome.objects.create(
+            case=case, dimension=extra, direction=OutcomeDirection.objects.first()
+        )
+    others = Outcome.objects.exclude(case=case).count()
+    call_command("load_book", verbosity=0)
+    assert set(case.outcomes.values_list("dimension__slug", flat=True)) == coded
+    assert Outcome.objects.exclude(case=case).count() == others
+    # The history ends in what the database holds again.
+    assert case.history.first().history_change_reason == "Reset to the book's fixtures"
+
+
 def test_reference_only_loads_no_cases(reference_data):
     assert Case.objects.count() == 0
     assert Chapter.objects.count() == 20

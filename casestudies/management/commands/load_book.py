@@ -12,12 +12,13 @@ time, "Reset to the book's fixtures" when a re-run changed it. So the history
 always ends in what the database holds, and curators can diff and revert.
 """
 
+import yaml
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from casestudies.models import Case, Chapter, Country
+from casestudies.models import Case, Chapter, Country, Outcome
 from casestudies.plumbing.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
 from casestudies.plumbing.roles import curators_group_sync
 from casestudies.writes.history import case_diff, case_versions, live_state
@@ -44,6 +45,7 @@ class Command(BaseCommand):
                     elif path in REFERENCE_FIXTURES:
                         raise FileNotFoundError(path)
             if not reference_only:
+                self._drop_outcomes_not_in_fixtures()
                 self._record_book_versions()
             curators_group_sync()
         if verbosity:
@@ -55,6 +57,33 @@ class Command(BaseCommand):
                     f"({Case.objects.real().published().count()} published)."
                 )
             )
+
+    def _drop_outcomes_not_in_fixtures(self) -> None:
+        """A book case's outcome rows that its fixture no longer holds go.
+
+        ``loaddata`` updates and adds rows but never deletes, and many-to-many links
+        are set whole while outcomes are rows of their own: without this, an outcome
+        taken out of the fixtures (a correction) would stay in every existing database.
+        """
+        kept: dict[str, set[str]] = {}
+        for path in BOOK_FIXTURES:
+            if not path.exists():
+                continue
+            for row in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+                fields = row.get("fields", {})
+                if row.get("model") == "casestudies.case":
+                    kept.setdefault(fields["slug"], set())
+                elif row.get("model") == "casestudies.outcome":
+                    (case_slug,), (dimension_slug,) = fields["case"], fields["dimension"]
+                    kept.setdefault(case_slug, set()).add(dimension_slug)
+        stale = [
+            pk
+            for pk, case_slug, dimension_slug in Outcome.objects.filter(
+                case__slug__in=kept
+            ).values_list("pk", "case__slug", "dimension__slug")
+            if dimension_slug not in kept[case_slug]
+        ]
+        Outcome.objects.filter(pk__in=stale).delete()
 
     def _record_book_versions(self) -> None:
         for case in Case.objects.real().with_related():
