@@ -358,7 +358,7 @@ def run(args) -> dict:
         load_sqlite(venv, csv_path, db, outcome_column)
     rows, outcome_column = read_cases(csv_path)
     mixes = Mixes(rows, outcome_column, rng, args.pool)
-    pools = {name: mixes.pool(name) for name in SCENARIOS}
+    pools = {name: mixes.pool(name) for name in args.scenarios}
     cold = [mixes._filters(3, 3) for _ in range(20)]
     cold_atlas = [mixes._atlas(f) for f in cold]
     cold_datasette = [mixes._datasette(f, [], mixes.all_facets) for f in cold]
@@ -398,6 +398,7 @@ def run(args) -> dict:
                                 row = summarise(result, side, name, workers, connections, load)
                                 results["runs"].append(row)
                                 print(json.dumps(row), flush=True)
+                                save(results, args)
                 pids = rss_mb(atlas.process.pid)
                 master = pids.pop(atlas.process.pid, 0)
                 results["memory"][str(workers)] = {
@@ -408,6 +409,7 @@ def run(args) -> dict:
                     atlas.port, "/cases.csv", atlas.process.pid
                 )
                 results["cold"][f"atlas-{workers}"] = cold_requests(atlas.port, cold_atlas)
+                save(results, args)
         results["csv"]["datasette"] = whole_csv(
             datasette.port, "/cases/cases.csv?_stream=on&_size=max", datasette.process.pid
         )
@@ -416,6 +418,12 @@ def run(args) -> dict:
     if not args.workdir:
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def save(results: dict, args) -> None:
+    """Keep what is measured so far: a run stopped half-way still reports it."""
+    if args.results:
+        args.results.write_text(json.dumps(results, indent=1))
 
 
 def summarise(result: dict, side, scenario, workers, connections, load) -> dict:
@@ -558,6 +566,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--duration", type=int, default=15, help="seconds per wrk run")
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--scenarios", nargs="+", default=list(SCENARIOS), choices=SCENARIOS)
     parser.add_argument("--pool", type=int, default=2500, help="distinct URLs per scenario")
     parser.add_argument("--cache-seconds", type=int, default=600, help="FACET_CACHE_SECONDS")
     parser.add_argument("--atlas-root", type=Path, default=ROOT, help="the checkout to serve")
@@ -577,8 +586,7 @@ def main() -> int:
         refuse_busy_port(args.port)
         refuse_busy_port(args.datasette_port)
         results = run(args)
-        if args.results:
-            args.results.write_text(json.dumps(results, indent=1))
+        save(results, args)
     before = json.loads(args.before.read_text()) if args.before else None
     text = report(results, before, args)
     write_into(args.doc, text)
