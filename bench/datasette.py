@@ -498,10 +498,15 @@ def _cells(results, scenario, workers, connections):
     if not atlas or not datasette:
         return None
     ratios = [a["rps"] / d["rps"] for a, d in zip(atlas, datasette, strict=False) if d["rps"]]
+    # A side that answered nothing within wrk's timeout has no ratio, only a note.
+    silent = sum(1 for d in datasette if not d["rps"])
+    ratio = f"{_span(ratios, 2)}×" if ratios else ""
+    if silent:
+        ratio += f" (Datasette answered nothing in {silent} of {len(datasette)} runs)"
     return (
         _span([r["rps"] for r in atlas], 1),
         _span([r["rps"] for r in datasette], 1),
-        f"{_span(ratios, 2)}×",
+        ratio.strip(),
         f"{_span([r['p99_ms'] for r in atlas])} ms",
     )
 
@@ -546,7 +551,7 @@ def report(results: dict, before: dict | None, args) -> str:
 
 def write_into(doc: Path, text: str) -> None:
     start, end = MARKERS
-    current = doc.read_text()
+    current = doc.read_text() if doc.exists() else ""
     if start in current:
         head, rest = current.split(start, 1)
         current = head + start + "\n" + text + "\n" + end + rest.split(end, 1)[1]

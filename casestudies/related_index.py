@@ -10,19 +10,21 @@ links, 50–260 ms at 100,000 cases). Here each worker keeps, per data stamp:
   positions of the published cases that have it.
 
 A related list is then a few bitmap operations and the first positions of the
-result, in microseconds and with no query (:meth:`RelatedIndex.choose`).
+result, with no query (:meth:`RelatedIndex.choose`: median 0.2 ms at 100,000 cases).
 
 Staleness: the index is built under the data stamp (casestudies/facets/cache.py),
 which statement-level triggers on the cases, their links, the chapters and the
 countries bump inside every writing transaction. Each use reads the stamp (one
 primary-key look-up) and rebuilds when it changed, so a list is never older than
-the last committed write. Built inside a transaction (which may yet roll back, and
-with it the stamp), an index is used once and not kept. SQLite has no stamp: there
-:func:`current` gives None and the caller runs its SQL.
+the last committed write; a worker rebuilds at most once per ``MIN_REBUILD_SECONDS``,
+and in between (writes in quick succession) the caller chooses in SQL. Built inside
+a transaction (which may yet roll back, and with it the stamp), an index is used once
+and not kept. SQLite has no stamp: there :func:`current` gives None and the caller
+runs its SQL.
 
-Cost (100,000 published cases, measured by bench/datasette.py's run, see
-docs/performance.md): three queries and about half a second to build, a few MB per
-worker.
+Cost at 100,000 published cases (docs/performance.md): one query to build, 3.3 MB of
+Python objects per worker; 3–8 s of wall time measured on 2 cores shared with a load
+average of 8–10 (the query alone 1.8 s there).
 """
 
 import threading
@@ -54,6 +56,7 @@ class RelatedIndex:
         pk in pk order and its position; ``terms``: for "chapter", "field" and
         "country", each term's positions."""
         self.stamp, self.build_ms = stamp, build_ms
+        self.built_at = time.monotonic()
         self.pks = array("q", pks)
         self._sorted_pks, self._positions = array("q", sorted_pks), array("q", positions)
         self.chapters, self.fields, self.countries = (
@@ -179,20 +182,32 @@ def read_stamp(connection) -> str | None:
     return ".".join(str(part) for part in row) if row else None
 
 
+# A worker rebuilds at most this often: while curators write in quick succession the
+# pages in between choose in SQL (as SQLite does), never from a stale index.
+MIN_REBUILD_SECONDS = 10.0
+
 _lock = threading.Lock()
 _kept: dict[str, RelatedIndex] = {}
 
 
 def current(using: str) -> RelatedIndex | None:
-    """The index of the data as committed now on ``using``; None where there is no stamp."""
+    """The index of the data as committed now on ``using``.
+
+    None where there is no stamp (SQLite), or when the data changed less than
+    ``MIN_REBUILD_SECONDS`` after this worker's last build: the caller then chooses
+    in SQL.
+    """
     connection = connections[using]
     stamp = read_stamp(connection)
     if stamp is None:
         return None
     with _lock:
         index = _kept.get(using)
-        if index is not None and index.stamp == stamp:
+    if index is not None:
+        if index.stamp == stamp:
             return index
+        if time.monotonic() - index.built_at < MIN_REBUILD_SECONDS:
+            return None
     index = build(using, stamp)
     if not connection.in_atomic_block:  # see the module's docstring
         with _lock:

@@ -213,3 +213,22 @@ def test_the_index_is_kept_until_a_write_changes_the_data_stamp(world):
         assert newcomer.pk not in chosen.same_field
     finally:
         related_index.forget()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_writes_in_quick_succession_fall_back_to_sql_not_to_a_stale_index(world, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(related_index.time, "monotonic", lambda: now[0])
+    related_index.forget()
+    try:
+        assert related_index.current("default") is not None
+        CaseFactory(countries=[CountryFactory()], policy_fields=[PolicyFieldFactory()])
+        now[0] += related_index.MIN_REBUILD_SECONDS / 2
+        assert related_index.current("default") is None  # stale, too soon to rebuild
+        related = related_cases(_load(world["case"]))  # the SQL choice meanwhile
+        assert [r.case.slug for r in related.same_field] == ["danish-childcare"]
+        now[0] += related_index.MIN_REBUILD_SECONDS
+        assert related_index.current("default") is not None
+    finally:
+        related_index.forget()
