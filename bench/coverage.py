@@ -43,7 +43,7 @@ PATH = "/coverage/"
 MAKE_REAL = """
 from django.db import connection, transaction
 from casestudies.models import Case, Chapter
-from casestudies.synthetic import SYNTHETIC_SOURCE_SLUG
+from casestudies.benchmark.synthetic import SYNTHETIC_SOURCE_SLUG
 chapters = list(
     Chapter.objects.filter(is_empirical=True).exclude(source__slug=SYNTHETIC_SOURCE_SLUG)
     .order_by("pk").values_list("pk", flat=True)
@@ -64,7 +64,7 @@ print(Case.objects.real().count())
 CURATOR_SESSION = """
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.contrib.sessions.backends.db import SessionStore
-from casestudies.roles import curators_group_sync
+from casestudies.plumbing.roles import curators_group_sync
 user, _ = get_user_model().objects.get_or_create(username="bench-curator", is_staff=True)
 user.groups.add(curators_group_sync())
 session = SessionStore()

@@ -38,11 +38,11 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from casestudies.extracts.columns import ExportContext, case_columns, outcome_dimensions  # noqa: E402
 from casestudies.extracts.records import iter_records  # noqa: E402
 from casestudies.extracts.writers import stream_csv  # noqa: E402
 from casestudies.importing import cases_import  # noqa: E402
 from casestudies.models import Case, Outcome  # noqa: E402
+from casestudies.tabular.columns import ExportContext, case_columns, outcome_dimensions  # noqa: E402
 
 
 def _status_kb(field: str) -> int:

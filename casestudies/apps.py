@@ -9,12 +9,12 @@ class CasestudiesConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from .facets.cache import rotate_epoch_after_migrate
-        from .search import repair_after_migrate
+        from .datastamp import rotate_epoch_after_migrate
+        from .reads.search import repair_after_migrate
 
         # SQLite drops a table's triggers when a migration rebuilds it; the search
-        # index (casestudies/search.py) must get them back.
+        # index (casestudies/reads/search.py) must get them back.
         post_migrate.connect(repair_after_migrate, sender=self)
         # A restore winds the data stamp's counter back; the documented restores end
-        # with migrate, which gives the data a new epoch (casestudies/facets/cache.py).
+        # with migrate, which gives the data a new epoch (casestudies/datastamp.py).
         post_migrate.connect(rotate_epoch_after_migrate, sender=self)

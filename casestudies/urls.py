@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from .converters import ChapterNumberConverter, ReleaseFileConverter, VersionConverter
+from .plumbing.converters import ChapterNumberConverter, ReleaseFileConverter, VersionConverter
 from .views import (
     cases,
     chapters,

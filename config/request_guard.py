@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.exceptions import BadRequest, TooManyFieldsSent
 from django.http import QueryDict
 
-from casestudies.errors import BadParameter, bad_parameter_response
-from casestudies.views.errors import bad_request
+from casestudies.plumbing.bad_parameter import BadParameter, bad_parameter_response
+from casestudies.views.error_pages import bad_request
 
 
 class QueryStringGuardMiddleware:

@@ -6,7 +6,7 @@ management form, and rows already saved must carry their ids.
 
 from django.urls import reverse
 
-from casestudies.models import CASE_M2M_DIMENSIONS, Case
+from casestudies.models import DIMENSIONS, Case
 
 SCALAR_FIELDS = [
     "title",
@@ -85,7 +85,7 @@ def case_form_data(case: Case | None = None, *, outcomes=None, sources=None, **o
         data["initial-status"] = case.status
         data["chapter"] = str(case.chapter_id)
         data["users_influence"] = str(case.users_influence_id or "")
-        for name, _model in CASE_M2M_DIMENSIONS:
+        for name in (d.field for d in DIMENSIONS):
             data[name] = [str(pk) for pk in getattr(case, name).values_list("pk", flat=True)]
         if outcomes is None:
             outcomes = [outcome_row(o) for o in case.outcomes.all()]

@@ -3,7 +3,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 
 from casestudies.models import CaseSource
-from casestudies.roles import curators_group_sync
+from casestudies.plumbing.roles import curators_group_sync
 
 from . import factories
 from .factories import (

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from casestudies.admin.completeness import STATED, coding_complete_q
 from casestudies.models import Case, CaseStatus, Outcome
-from casestudies.presenters import case_field_rows
+from casestudies.reads.presenters import case_field_rows
 
 from . import factories
 from .admin_helpers import add_url, case_form_data, change_url, form_errors, outcome_row, source_row
@@ -322,7 +322,7 @@ def test_bad_list_parameters_never_give_a_500(logged_in, query):
 
 
 def run_action(client, action, cases):
-    # Each row of the list also sends the version it shows (casestudies.concurrency).
+    # Each row of the list also sends the version it shows (casestudies.writes.concurrency).
     versions = {f"_version_{c.pk}": c.version for c in cases}
     return client.post(
         CHANGELIST,

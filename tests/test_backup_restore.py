@@ -183,7 +183,7 @@ def test_counts_cached_before_a_restore_are_not_served_after_it(client, settings
 def test_restore_backup_gives_the_data_a_stamp_never_seen_before(history_rich_data, tmp_path):
     if connection.vendor != "postgresql":
         pytest.skip("the data stamp exists on PostgreSQL only")
-    from casestudies.facets.cache import data_stamp
+    from casestudies.datastamp import data_stamp
 
     before, counter = data_stamp(connection), _stamp_counter()
     backup = tmp_path / "atlas.yaml.gz"

@@ -9,9 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pybtex.database import parse_string
 
-from casestudies import bibtex
-from casestudies.citations import AtlasRecord, atlas_bibtex, chapter_bibtex
 from casestudies.models import Chapter, Source
+from casestudies.reads import bibtex
+from casestudies.reads.citations import AtlasRecord, atlas_bibtex, chapter_bibtex
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ right in a string comparison, or a forged field, is caught.
 import pytest
 from pybtex.database import parse_string
 
-from casestudies.citations import chapter_apa, chapter_bibtex, sentence_case
+from casestudies.reads.citations import chapter_apa, chapter_bibtex, sentence_case
 
 from .factories import ChapterFactory, SourceFactory
 

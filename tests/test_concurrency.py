@@ -11,10 +11,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from casestudies.concurrency import StaleVersion
-from casestudies.history import case_versions
 from casestudies.models import Case, CaseStatus
-from casestudies.workflow import case_set_status
+from casestudies.writes.concurrency import StaleVersion
+from casestudies.writes.history import case_versions
+from casestudies.writes.workflow import case_set_status
 
 from . import factories
 from .admin_helpers import case_form_data, change_url, form_errors, version_url

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from casestudies.models import Case, CaseStatus
-from casestudies.presenters import case_field_rows
-from casestudies.selectors import NOT_CODED_PER_CASE, coverage_summary
+from casestudies.reads.coverage import NOT_CODED_PER_CASE, coverage_summary
+from casestudies.reads.presenters import case_field_rows
 from casestudies.views import coverage as coverage_view
 
 from . import factories

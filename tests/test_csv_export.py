@@ -8,10 +8,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from casestudies.errors import BadParameter
 from casestudies.extracts import pg_csv, records
+from casestudies.facets import CaseQuery
 from casestudies.models import CaseStatus
-from casestudies.selectors import published_cases_for_query
+from casestudies.plumbing.bad_parameter import BadParameter
 
 from .factories import (
     CaseFactory,
@@ -72,7 +72,7 @@ def atlas():
     ],
 )
 def test_rows_are_the_lists_cases_in_order(client, atlas, query):
-    expected = list(published_cases_for_query(QueryDict(query)).values_list("slug", flat=True))
+    expected = list(CaseQuery(QueryDict(query)).cases.values_list("slug", flat=True))
     rows = rows_of(client.get(f"/cases.csv?{query}"))
     assert [row["slug"] for row in rows] == expected
     assert "Draft" not in {row["title"] for row in rows}
@@ -192,7 +192,7 @@ def test_bad_list_parameter_is_a_400_before_any_byte(client, monkeypatch):
     def refuse(params):
         raise BadParameter("year_from", "must be a year.", [])
 
-    monkeypatch.setattr("casestudies.extracts.queries.published_cases_for_query", refuse)
+    monkeypatch.setattr("casestudies.extracts.queries.CaseQuery", refuse)
     response = client.get("/cases.csv?year_from=abc")
     assert response.status_code == 400
     assert not response.streaming

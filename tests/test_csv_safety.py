@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from casestudies.extracts.csv_safe import neutralise, restore
+from casestudies.tabular.csv_safe import neutralise, restore
 
 from .factories import CaseFactory
 

@@ -7,8 +7,8 @@ from django.core.exceptions import BadRequest, SuspiciousOperation
 from django.http import Http404
 from django.test import RequestFactory
 
-from casestudies.errors import BadParameter, bad_parameter_response
-from casestudies.views import errors
+from casestudies.plumbing.bad_parameter import BadParameter, bad_parameter_response
+from casestudies.views import error_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +32,7 @@ def test_404_hides_the_model_name_from_get_object_or_404(client):
 
 def test_404_keeps_a_message_written_for_the_visitor(rf):
     request = rf.get("/chapters/99/")
-    response = errors.page_not_found(request, Http404("This chapter is not in the book."))
+    response = error_pages.page_not_found(request, Http404("This chapter is not in the book."))
     assert response.status_code == 404
     assert "This chapter is not in the book." in response.content.decode()
 
@@ -52,15 +52,15 @@ def test_bad_parameter_names_it_and_lists_the_allowed_values(rf):
 
 def test_400_explains_a_bad_request_but_not_a_suspicious_one(rf):
     request = rf.get("/cases/")
-    shown = errors.bad_request(request, BadRequest("page must be a number"))
-    hidden = errors.bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: evil"))
+    shown = error_pages.bad_request(request, BadRequest("page must be a number"))
+    hidden = error_pages.bad_request(request, SuspiciousOperation("Invalid HTTP_HOST header: evil"))
     assert shown.status_code == hidden.status_code == 400
     assert "page must be a number" in shown.content.decode()
     assert "evil" not in hidden.content.decode()
 
 
 def test_500_page_renders_alone_with_a_way_home():
-    response = errors.server_error(RequestFactory().get("/"))
+    response = error_pages.server_error(RequestFactory().get("/"))
     html = response.content.decode()
     assert response.status_code == 500
     assert '<main id="main"' in html and 'href="/"' in html

@@ -9,10 +9,9 @@ import random
 import pytest
 from django.http import QueryDict
 
-from casestudies.errors import BadParameter
 from casestudies.facets import CaseQuery
 from casestudies.models import CaseStatus
-from casestudies.selectors import published_cases_for_query
+from casestudies.plumbing.bad_parameter import BadParameter
 
 from . import factories
 
@@ -20,7 +19,7 @@ pytestmark = pytest.mark.django_db
 
 
 def q(query: str):
-    return list(published_cases_for_query(QueryDict(query)).values_list("slug", flat=True))
+    return list(CaseQuery(QueryDict(query)).cases.values_list("slug", flat=True))
 
 
 @pytest.fixture
@@ -103,7 +102,7 @@ def test_many_to_many_matches_never_duplicate_a_case(atlas):
     # "a" has both ticked countries and both ticked fields: still one row.
     assert q("country=SE&country=NO&policy_field=childcare&policy_field=health") == ["a", "b"]
     assert q("welfare_tradition=social-democratic") == ["a", "b"]
-    assert published_cases_for_query(QueryDict("country=SE&country=NO")).count() == 2
+    assert CaseQuery(QueryDict("country=SE&country=NO")).cases.count() == 2
 
 
 def test_country_groups_outcomes_chapters_and_period(atlas):
@@ -158,19 +157,19 @@ def test_sorts(atlas):
 )
 def test_bad_parameters_name_the_parameter(atlas, query, param):
     with pytest.raises(BadParameter) as exc:
-        published_cases_for_query(QueryDict(query))
+        CaseQuery(QueryDict(query))
     assert exc.value.param == param
 
 
 def test_bad_values_list_the_allowed_ones(atlas):
     with pytest.raises(BadParameter) as exc:
-        published_cases_for_query(QueryDict("country=XX"))
+        CaseQuery(QueryDict("country=XX"))
     assert {"SE", "NO", "DE", "BR"} <= set(exc.value.allowed)
     with pytest.raises(BadParameter) as exc:
-        published_cases_for_query(QueryDict("outcome=quality:sideways"))
+        CaseQuery(QueryDict("outcome=quality:sideways"))
     assert "quality:improved" in exc.value.allowed
     with pytest.raises(BadParameter) as exc:
-        published_cases_for_query(QueryDict("sort=price"))
+        CaseQuery(QueryDict("sort=price"))
     assert exc.value.allowed == ["relevance", "title", "country", "start_year", "updated"]
 
 

@@ -5,8 +5,6 @@ import pytest
 import yaml
 from django.core.management import call_command
 
-from casestudies.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
-from casestudies.history import one_version
 from casestudies.models import (
     VOCABULARIES,
     Case,
@@ -17,6 +15,8 @@ from casestudies.models import (
     Outcome,
     Source,
 )
+from casestudies.plumbing.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
+from casestudies.writes.versions import one_version
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,15 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.urls import reverse
 
-from casestudies.history import case_diff, case_revert, case_versions, live_state, one_version
 from casestudies.models import Case, CaseSource, CaseStatus, Outcome, PolicyField
-from casestudies.workflow import case_set_status
+from casestudies.writes.history import (
+    case_diff,
+    case_revert,
+    case_versions,
+    live_state,
+)
+from casestudies.writes.versions import one_version
+from casestudies.writes.workflow import case_set_status
 
 from . import factories
 from .admin_helpers import (

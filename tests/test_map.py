@@ -11,7 +11,7 @@ import yaml
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casestudies.choropleth import GEOMETRY, geometry
+from casestudies.reads.choropleth import GEOMETRY, geometry
 
 from .factories import (
     CaseFactory,

@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from casestudies.matrix import SMALL_SAMPLE
+from casestudies.reads.matrix import SMALL_SAMPLE
 
 from .factories import CaseFactory, CountryFactory, ParticipationFormFactory
 from .test_matrix import expected_counts, make_atlas

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Permission
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from casestudies.models import Case, CaseStatus
-from casestudies.roles import CURATORS_GROUP, curators_group_sync
+from casestudies.plumbing.roles import CURATORS_GROUP, curators_group_sync
 
 from . import factories
 from .admin_helpers import case_form_data, change_url, form_errors, history_url, version_url

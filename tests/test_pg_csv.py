@@ -8,10 +8,10 @@ from django.http import QueryDict
 
 from casestudies.extracts import pg_csv, records
 from casestudies.extracts.cases_csv import CasesCsv
-from casestudies.extracts.columns import Column, ExportContext, case_columns, outcome_dimensions
 from casestudies.extracts.writers import stream_csv
+from casestudies.facets import CaseQuery
 from casestudies.models import CaseSource
-from casestudies.selectors import published_cases_for_query
+from casestudies.tabular.columns import Column, ExportContext, case_columns, outcome_dimensions
 
 from .factories import (
     CaseFactory,
@@ -33,7 +33,7 @@ def _both(query: str = "") -> tuple[bytes, bytes]:
     """cases.csv of the query from the SQL writer and from the Python writer."""
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="https://atlas.example/")
     columns = case_columns(ctx.dimensions)
-    cases = published_cases_for_query(QueryDict(query))
+    cases = CaseQuery(QueryDict(query)).cases
     by_sql = b"".join(CasesCsv(cases, columns, ctx))
     by_python = b"".join(stream_csv(records.iter_records(cases), columns, ctx))
     return by_sql, by_python
@@ -139,7 +139,7 @@ def test_parallel_rendering_matches_serial_and_closes_its_connections(settings, 
     CaseFactory.create_batch(11, countries=[CountryFactory()])
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
     columns = case_columns(ctx.dimensions)
-    cases = published_cases_for_query(QueryDict("sort=title"))
+    cases = CaseQuery(QueryDict("sort=title")).cases
     before = _backends()
 
     settings.EXTRACT_PG_CONNECTIONS = 3
@@ -165,7 +165,7 @@ def test_parallel_rendering_matches_serial_and_closes_its_connections(settings, 
 def test_inside_a_transaction_one_connection_does_it_all(rich_atlas, settings):
     settings.EXTRACT_PG_CONNECTIONS = 4
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
-    extract = CasesCsv(published_cases_for_query(QueryDict()), case_columns(ctx.dimensions), ctx)
+    extract = CasesCsv(CaseQuery(QueryDict()).cases, case_columns(ctx.dimensions), ctx)
     assert extract._chunks.parallel == 1  # others would not see this test's data
     assert b"".join(extract).count(b"\r\n") == 4
 
@@ -177,7 +177,7 @@ def test_without_spare_connections_one_connection_does_it_all(settings, monkeypa
     CaseFactory.create_batch(5, countries=[CountryFactory()])
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
     columns = case_columns(ctx.dimensions)
-    cases = published_cases_for_query(QueryDict("sort=title"))
+    cases = CaseQuery(QueryDict("sort=title")).cases
     expected = b"".join(stream_csv(records.iter_records(cases), columns, ctx))
     connection.ensure_connection()
 
@@ -208,7 +208,7 @@ def test_behind_a_transaction_pooler_the_ids_are_read_without_a_server_side_curs
     CaseFactory.create_batch(5, countries=[CountryFactory()])
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="http://x/")
     columns = case_columns(ctx.dimensions)
-    cases = published_cases_for_query(QueryDict("sort=title"))
+    cases = CaseQuery(QueryDict("sort=title")).cases
     expected = b"".join(stream_csv(records.iter_records(cases), columns, ctx))
 
     pieces = iter(CasesCsv(cases, columns, ctx))

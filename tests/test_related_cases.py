@@ -5,9 +5,14 @@ import random
 import pytest
 from django.db import connection
 
-from casestudies import related_index
 from casestudies.models import Case, CaseStatus
-from casestudies.related import MAX_SAME_CHAPTER, MAX_SAME_FIELD, choose_by_sql, related_cases
+from casestudies.reads import related_index
+from casestudies.reads.related import (
+    MAX_SAME_CHAPTER,
+    MAX_SAME_FIELD,
+    choose_by_sql,
+    related_cases,
+)
 
 from .factories import (
     CaseFactory,

@@ -8,9 +8,9 @@ from django.core.management import CommandError, call_command
 from frictionless import validate
 from pybtex.database import parse_string
 
-from casestudies.history import one_version
 from casestudies.models import CaseStatus, Release, ReleaseImmutable
 from casestudies.releases import create_release, release_storage
+from casestudies.writes.versions import one_version
 
 from .factories import CaseFactory, CountryFactory, OutcomeFactory
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
+from casestudies.facets import CaseQuery
 from casestudies.models import Case
-from casestudies.search import repair_after_migrate, search_cases, uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.search import repair_after_migrate, search_cases, uses_fts
 
 from . import factories
 
@@ -22,7 +22,7 @@ on_sqlite = pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite FTS
 
 
 def found(query: str) -> list[str]:
-    return list(published_cases_for_query(QueryDict(query)).values_list("slug", flat=True))
+    return list(CaseQuery(QueryDict(query)).cases.values_list("slug", flat=True))
 
 
 @pytest.fixture

@@ -8,10 +8,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from casestudies.search import uses_fts
-from casestudies.search_explain import _Matcher, snippet
-from casestudies.search_query import parse
-from casestudies.search_suggest import corrected_text, edit_distance
+from casestudies.reads.search import uses_fts
+from casestudies.reads.search_explain import _Matcher, snippet
+from casestudies.reads.search_query import parse
+from casestudies.reads.search_suggest import corrected_text, edit_distance
 
 from . import factories
 

@@ -8,9 +8,9 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 
+from casestudies.facets import CaseQuery
 from casestudies.models import Case, PolicyField, SearchSynonym
-from casestudies.search import uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.reads.search import uses_fts
 
 from . import factories
 
@@ -26,7 +26,7 @@ def _needs_the_index(db):
 def found(q: str) -> list[str]:
     params = QueryDict(mutable=True)
     params["q"] = q
-    return sorted(published_cases_for_query(params).values_list("slug", flat=True))
+    return sorted(CaseQuery(params).cases.values_list("slug", flat=True))
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Reading what a visitor typed: syntax, folding, hyphens and curated synonyms (no database)."""
 
-from casestudies.search import fts5_query
-from casestudies.search_query import Synonyms, Term, fold, parse, words_of
+from casestudies.reads.search import fts5_query
+from casestudies.reads.search_query import Synonyms, Term, fold, parse, words_of
 
 
 def texts(clause):

@@ -15,8 +15,8 @@ import yaml
 from django.db import connection
 from django.http import QueryDict
 
-from casestudies.search import uses_fts
-from casestudies.selectors import published_cases_for_query
+from casestudies.facets import CaseQuery
+from casestudies.reads.search import uses_fts
 
 QUERIES = yaml.safe_load((Path(__file__).parent / "data" / "search_relevance.yaml").read_text())
 MIN_RECALL_AT_10 = 0.95
@@ -58,9 +58,7 @@ def test_relevance_on_the_books_cases(book_data):
     for item in QUERIES:
         assert set(item["expect"]) <= published, f"{item['q']}: expects an unpublished case"
         ranked = list(
-            published_cases_for_query(QueryDict(urlencode({"q": item["q"]}))).values_list(
-                "slug", flat=True
-            )
+            CaseQuery(QueryDict(urlencode({"q": item["q"]}))).cases.values_list("slug", flat=True)
         )
         recall = recall_at(10, ranked, item["expect"])
         rr = reciprocal_rank(ranked, item["expect"])

@@ -152,7 +152,7 @@ def site():
             env,
             "shell",
             "-c",
-            "from casestudies.roles import curators_group_sync; "
+            "from casestudies.plumbing.roles import curators_group_sync; "
             "from django.contrib.auth.models import User; "
             "u = User.objects.create_user('curator', password='replica-test-pw', is_staff=True); "
             "u.groups.add(curators_group_sync())",

@@ -3,8 +3,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
+from casestudies.benchmark.synthetic import SYNTHETIC_CHAPTER_NUMBER, SYNTHETIC_SOURCE_SLUG
 from casestudies.models import Case, CaseStatus, Chapter, Outcome, Source
-from casestudies.synthetic import SYNTHETIC_CHAPTER_NUMBER, SYNTHETIC_SOURCE_SLUG
 
 from . import factories
 
@@ -106,9 +106,9 @@ def test_synthetic_cases_are_searchable(codebook):
     """The search index covers cases loaded in bulk (SQLite rebuilds it after the load)."""
     from django.http import QueryDict
 
-    from casestudies.selectors import published_cases_for_query
+    from casestudies.facets import CaseQuery
 
     call_command("generate_synthetic_cases", count=25, seed=2, verbosity=0)
-    assert published_cases_for_query(QueryDict("q=synthetic")).count() == 25
+    assert CaseQuery(QueryDict("q=synthetic")).cases.count() == 25
     factories.CaseFactory(title="Added after the load")
-    assert published_cases_for_query(QueryDict("q=added")).count() == 1
+    assert CaseQuery(QueryDict("q=added")).cases.count() == 1

@@ -5,7 +5,7 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from casestudies.models import Case, CaseStatus
-from casestudies.workflow import (
+from casestudies.writes.workflow import (
     allowed_statuses,
     case_set_status,
     publication_problems,

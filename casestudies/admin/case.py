@@ -3,14 +3,24 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
+from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 
-from ..concurrency import StaleVersion, lock_case
-from ..history import one_version
-from ..models import Case, CaseSource, CaseStatus, Outcome
-from ..workflow import (
+from ..models import (
+    DIMENSION_FIELDS,
+    DIMENSIONS,
+    Case,
+    CaseSource,
+    CaseStatus,
+    Outcome,
+    in_field_order,
+)
+from ..models.dimensions import CODING, STUDY, WHERE
+from ..writes.concurrency import StaleVersion, lock_case
+from ..writes.versions import one_version
+from ..writes.workflow import (
     allowed_statuses,
     case_set_status,
     publication_problems,
@@ -18,10 +28,17 @@ from ..workflow import (
 )
 from .case_history import CaseHistoryMixin
 from .completeness import CodingCompleteFilter, coding_completeness
+from .importing import case_import
 from .safe_input import SafeInputAdminMixin
 from .widgets import PreloadedAutocompleteSelect
 
 VERSION_PREFIX = "_version_"
+
+
+def _section(name: str, *others: str) -> list[str]:
+    """The fields of an admin fieldset: the dimensions the registry puts in it and
+    ``others``, in the case's one order (as the case page lays them out)."""
+    return in_field_order([*(d.field for d in DIMENSIONS if d.admin_section == name), *others])
 
 
 def _shown_version(request, case) -> int | None:
@@ -117,7 +134,7 @@ class CaseAdminForm(forms.ModelForm):
         label="Reason for this change",
         help_text="Optional; shown in the case's history.",
     )
-    # The version of the case this form showed (casestudies.concurrency): saving a
+    # The version of the case this form showed (casestudies.writes.concurrency): saving a
     # form opened before someone else's save is refused, with what they changed.
     seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
     # Set per request by CaseAdmin.get_form, which also supplies Meta (model and fields).
@@ -186,55 +203,33 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         "status",
         CodingCompleteFilter,
         "chapter",
-        "countries",
-        "policy_fields",
-        "participation_forms",
-        "provider_types",
-        "levels",
+        *(d.field for d in DIMENSIONS if d.admin_list_filter),
     ]
     show_facets = admin.ShowFacets.ALWAYS
     search_fields = ["title", "slug", "summary", "locality", "participants", "chapter__authors"]
     prepopulated_fields = {"slug": ["title"]}
-    autocomplete_fields = [
-        "chapter",
-        "countries",
-        "policy_fields",
-        "provider_types",
-        "participation_forms",
-        "levels",
-        "phases",
-        "participation_dimensions",
-        "citizen_roles",
-        "users_influence",
-        "methods",
-    ]
+    autocomplete_fields = ["chapter", *DIMENSION_FIELDS, "users_influence"]
     readonly_fields = ["created_at", "updated_at", "created_by", "updated_by"]
     inlines = [OutcomeInline, CaseSourceInline]
     actions = ["submit_for_review", "publish", "unpublish"]
     list_per_page = 50
     fieldsets = [
         (None, {"fields": ["title", "slug", "chapter", "status", "summary"]}),
-        ("Where and when", {"fields": ["countries", "locality", "start_year", "end_year"]}),
-        (
-            "Coding",
-            {
-                "fields": [
-                    "policy_fields",
-                    "provider_types",
-                    "participation_forms",
-                    "levels",
-                    "phases",
-                    "participation_dimensions",
-                    "citizen_roles",
-                    "users_influence",
-                    "participants",
-                ]
-            },
-        ),
-        ("Study", {"fields": ["methods", "units_studied", "source_pages", "coder_note"]}),
+        (WHERE, {"fields": _section(WHERE, "locality", "start_year", "end_year")}),
+        (CODING, {"fields": _section(CODING, "users_influence", "participants")}),
+        (STUDY, {"fields": _section(STUDY, "units_studied", "source_pages", "coder_note")}),
         ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
         ("History", {"fields": ["change_reason", "seen_version"]}),
     ]
+
+    def get_urls(self):
+        # Before the inherited URLs, which would read "import" as a case id.
+        import_url = path(
+            "import/",
+            self.admin_site.admin_view(case_import),
+            name=f"{self.opts.app_label}_{self.opts.model_name}_import",
+        )
+        return [import_url, *super().get_urls()]
 
     def get_queryset(self, request):
         # with_related() pre-loads what the coding column reads: a fixed number of queries.
@@ -296,7 +291,7 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
 
     def action_checkbox(self, obj):
         # Each row also sends the version it shows, so an action on a case changed
-        # since the list was rendered is refused (casestudies.concurrency).
+        # since the list was rendered is refused (casestudies.writes.concurrency).
         return format_html(
             '{}<input type="hidden" name="{}{}" value="{}">',
             super().action_checkbox(obj),

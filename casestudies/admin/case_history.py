@@ -2,7 +2,7 @@
 
 They replace simple-history's own version page, whose form-based revert would
 restore the case's columns but not its outcomes and sources; the work is done by
-``casestudies.history``.
+``casestudies.writes.history``.
 """
 
 from django.contrib import messages
@@ -13,8 +13,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 
-from ..errors import BadParameter
-from ..history import (
+from ..plumbing.bad_parameter import BadParameter
+from ..writes.history import (
     case_diff,
     case_restore,
     case_revert,
@@ -29,7 +29,7 @@ DELETED_PER_PAGE = 50
 
 
 def _posted_version(request) -> int:
-    """The case version a revert or restore form showed (casestudies.concurrency)."""
+    """The case version a revert or restore form showed (casestudies.writes.concurrency)."""
     raw = request.POST.get("version", "")
     if not raw.isdigit():
         raise BadParameter(

@@ -9,8 +9,8 @@ row by row, and tests/test_admin_case.py checks that both give the same answer.
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
 
-from ..models import Case, Outcome
-from ..presenters import case_field_rows
+from ..models import COUNTRIES, DIMENSIONS, Case, Outcome
+from ..reads.presenters import case_field_rows
 
 
 def coding_completeness(case: Case) -> tuple[int, int, list[str]]:
@@ -28,24 +28,17 @@ def _has(m2m_name: str) -> Exists:
 # case_field_rows key -> the SQL condition under which that row is stated.
 STATED: dict[str, Q | Exists] = {
     "chapter": Q(chapter__isnull=False),
-    "countries": _has("countries"),
     "locality": ~Q(locality=""),
     # Stated whenever there is a country: an unclassified one reads "not classified".
-    "welfare_tradition": _has("countries"),
-    "policy_fields": _has("policy_fields"),
-    "provider_types": _has("provider_types"),
-    "participation_forms": _has("participation_forms"),
-    "levels": _has("levels"),
-    "phases": _has("phases"),
-    "participation_dimensions": _has("participation_dimensions"),
+    "welfare_tradition": _has(COUNTRIES.field),
     "users_influence": Q(users_influence__isnull=False),
-    "citizen_roles": _has("citizen_roles"),
     "participants": ~Q(participants=""),
     "period": Q(start_year__isnull=False) | Q(end_year__isnull=False),
-    "methods": _has("methods"),
     # The presenter shows 0 units as not stated.
     "units_studied": Q(units_studied__gt=0),
     "outcomes": Exists(Outcome.objects.filter(case_id=OuterRef("pk"))),
+    # Every coded dimension: stated when the case has a value.
+    **{d.field: _has(d.field) for d in DIMENSIONS},
 }
 
 

@@ -12,11 +12,11 @@ from datetime import datetime
 
 from django.conf import settings
 
-from .. import licences
-from ..citations import AtlasRecord, atlas_apa, source_apa
 from ..models import Source
+from ..plumbing import licences
+from ..reads.citations import AtlasRecord, atlas_apa, source_apa
+from ..tabular.columns import OUTCOME_COLUMNS, SEPARATOR, Column, ExportContext
 from .cases_csv import CasesCsv
-from .columns import OUTCOME_COLUMNS, SEPARATOR, Column, ExportContext
 from .datapackage import datapackage
 from .writers import stream_csv
 

@@ -8,8 +8,8 @@ does so before the response starts (an error page, never a file cut short).
 
 from collections.abc import Iterator
 
+from ..tabular.columns import Column, ExportContext
 from . import pg_csv
-from .columns import Column, ExportContext
 from .queries import primed
 from .writers import stream_csv
 

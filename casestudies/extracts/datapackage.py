@@ -10,9 +10,9 @@ from datetime import datetime
 
 from django.conf import settings
 
-from ..licences import DATA_LICENCE, SUMMARIES_NOTE
 from ..models import Country, Source
-from .columns import CODES, OUTCOME_COLUMNS, SEPARATOR, TEXTS, Column
+from ..plumbing.licences import DATA_LICENCE, SUMMARIES_NOTE
+from ..tabular.columns import CODES, OUTCOME_COLUMNS, SEPARATOR, TEXTS, Column
 
 PROFILE = "tabular-data-package"
 

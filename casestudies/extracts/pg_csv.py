@@ -27,10 +27,10 @@ from queue import SimpleQueue
 from django.conf import settings
 from django.db import DatabaseError, connections
 
-from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Chapter, Country, Outcome, m2m_link
-from .columns import ExportContext, outcome_column_names
-from .csv_safe import PREFIX, TRIGGERS
-from .records import CASE_FIELDS
+from ..models import Case, CaseSource, Chapter, Country, Outcome, m2m_link
+from ..tabular.columns import ExportContext, outcome_column_names
+from ..tabular.csv_safe import PREFIX, TRIGGERS
+from .records import CASE_FIELDS, VOCAB_FIELDS
 from .writers import BOM, header_line
 
 logger = logging.getLogger(__name__)
@@ -126,9 +126,8 @@ class _Query:
             ),
         }
         raw |= self._countries()
-        for name, _model in CASE_M2M_DIMENSIONS:
-            if name != "countries":
-                raw[name] = self._terms(name)
+        for name in VOCAB_FIELDS:
+            raw[name] = self._terms(name)
         raw |= self._outcomes(ctx)
         raw |= self._sources(source)
 

@@ -4,8 +4,8 @@ from collections.abc import Iterable, Iterator
 
 from django.http import QueryDict
 
-from ..errors import BadParameter
-from ..selectors import published_cases_for_query
+from ..facets import CaseQuery
+from ..plumbing.bad_parameter import BadParameter
 from .records import CaseRecord, iter_records
 
 # Parameters of the extract itself, not of the case list: they never reach the selector.
@@ -32,7 +32,7 @@ def cases_for_extract(params: QueryDict):
 
     Raises BadParameter for a bad query; returns a lazy queryset.
     """
-    return published_cases_for_query(list_query(params))
+    return CaseQuery(list_query(params)).cases
 
 
 _END = object()

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from django.db import connections
 
-from ..models import CASE_M2M_DIMENSIONS, Case, CaseSource, Outcome, m2m_link
+from ..models import CODED_DIMENSIONS, Case, CaseSource, Outcome, m2m_link
 
 # SQLite: 1,000 cases per chunk kept the whole 100,000-case CSV at 30 MB of resident
 # growth (2,000: 52 MB) and was no slower (7.0 s against 7.3 s).
@@ -49,7 +49,7 @@ CASE_FIELDS = (
     "chapter__source__slug",
     "users_influence__slug",
 )
-VOCAB_FIELDS = [name for name, _model in CASE_M2M_DIMENSIONS if name != "countries"]
+VOCAB_FIELDS = [d.field for d in CODED_DIMENSIONS]
 
 
 class CaseRecord:

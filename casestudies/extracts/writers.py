@@ -12,8 +12,8 @@ from itertools import islice
 from operator import attrgetter
 from typing import Any
 
-from .columns import CODES, SEPARATOR, SINGLE, TEXTS, Column, ExportContext, join_values
-from .csv_safe import PREFIX, TRIGGERS, neutralise
+from ..tabular.columns import CODES, SEPARATOR, SINGLE, TEXTS, Column, ExportContext, join_values
+from ..tabular.csv_safe import PREFIX, TRIGGERS, neutralise
 
 # Rows per yielded piece of output: large enough to keep the overhead small.
 ROWS_PER_PIECE = 100

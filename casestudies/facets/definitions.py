@@ -18,10 +18,12 @@ from django.db import connection
 from django.db.models import Q
 
 from ..models import (
+    DIMENSIONS,
     Case,
     CaseStatus,
     Chapter,
     Country,
+    Dimension,
     Outcome,
     OutcomeDimension,
     OutcomeDirection,
@@ -85,8 +87,6 @@ class TermFacet:
     label: str
     model: type
     key_field: str  # how the URL names a term: slug, ISO code or chapter number
-    cases_path: str  # from a term to its cases, for the counts
-    distinct: bool = False  # a case can reach one term along two paths (two countries)
 
     def key(self, term) -> str:
         return str(getattr(term, self.key_field))
@@ -192,21 +192,22 @@ class ChapterFacet(TermFacet):
         return base.chapter_counts_sql()
 
 
-def _m2m(param, label, field_name, key_field="slug"):
-    model = Case._meta.get_field(field_name).related_model
-    return ManyToManyFacet(param, label, model, key_field, "cases", field_name=field_name)
+def _dimension_facet(d: Dimension) -> ManyToManyFacet:
+    return ManyToManyFacet(d.param, d.facet_label, d.model, d.key_field, field_name=d.field)
 
 
-# The term facets, in the order the page shows them (outcome and period follow).
+# The coded dimensions with a facet, from their registry; the countries come first.
+_DIMENSION_FACETS = [_dimension_facet(d) for d in DIMENSIONS if d.facet_label]
+
+# The term facets, in the order the page shows them (outcome and period follow):
+# the countries' groups follow the countries, the chapter comes last.
 TERM_FACETS: list[TermFacet] = [
-    _m2m("country", "Country", "countries", key_field="code"),
+    _DIMENSION_FACETS[0],
     CountryGroupFacet(
         "welfare_tradition",
         "Welfare tradition",
         WelfareTradition,
         "slug",
-        "countries__cases",
-        distinct=True,
         country_field="welfare_tradition",
     ),
     CountryGroupFacet(
@@ -214,19 +215,11 @@ TERM_FACETS: list[TermFacet] = [
         "World region",
         WorldRegion,
         "slug",
-        "countries__cases",
-        distinct=True,
         country_field="world_region",
     ),
-    _m2m("policy_field", "Policy field", "policy_fields"),
-    _m2m("provider_type", "Provider type", "provider_types"),
-    _m2m("participation_form", "Participation form", "participation_forms"),
-    _m2m("level", "Level", "levels"),
-    _m2m("phase", "Phase", "phases"),
-    _m2m("participation_dimension", "Participation dimension", "participation_dimensions"),
-    ChapterFacet("chapter", "Chapter", Chapter, "number", "cases"),
+    *_DIMENSION_FACETS[1:],
+    ChapterFacet("chapter", "Chapter", Chapter, "number"),
 ]
-TERM_FACETS_BY_PARAM = {facet.param: facet for facet in TERM_FACETS}
 
 
 class OutcomeFacet:

@@ -15,10 +15,10 @@ from django.db import connections
 from django.db.models import Value
 from django.http import QueryDict
 
-from ..errors import BadParameter
 from ..models import MAX_YEAR, MIN_YEAR, OutcomeDimension, OutcomeDirection
-from ..search import MAX_QUERY_LENGTH, parse_search, search_filter, search_rank
-from ..search_query import Search
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.search import MAX_QUERY_LENGTH, parse_search, search_filter, search_rank
+from ..reads.search_query import Search
 from .definitions import OUTCOME_FACET, TERM_FACETS, TermFacet
 
 SORTS = {
@@ -154,7 +154,7 @@ class YearFilter(django_filters.Filter):
 
 
 class SearchFilter(django_filters.CharFilter):
-    """``q``: full-text search (casestudies/search.py) with the filterset's parsed search."""
+    """``q``: full-text search (casestudies/reads/search.py) with the filterset's parsed search."""
 
     def filter(self, qs, value):
         if not value:
@@ -162,15 +162,22 @@ class SearchFilter(django_filters.CharFilter):
         return search_filter(qs, self.parent.search, connections[qs.db])
 
 
+class SortFilter(django_filters.ChoiceFilter):
+    """``sort``: validated with the other parameters; ``CaseQuery`` orders by it."""
+
+    def filter(self, qs, value):
+        return qs
+
+
 class CaseFilterSet(django_filters.FilterSet):
     q = SearchFilter(max_length=MAX_QUERY_LENGTH)
     outcome = OutcomeFilter()
     year_from = YearFilter(field_name="start_year", lookup_expr="gte")
     year_to = YearFilter(field_name="start_year", lookup_expr="lte")
-    sort = django_filters.ChoiceFilter(choices=list(SORTS.items()), method="keep")
-
-    def keep(self, qs, name, value):
-        return qs  # sorting is the selector's job; the filter only validates the key
+    sort = SortFilter(choices=list(SORTS.items()))
+    # One filter per term facet, named by its URL parameter (after the others, in
+    # the facets' order: the first bad parameter reported follows this order).
+    vars().update({f.param: TermFilter(facet=f, field_name=f.param) for f in TERM_FACETS})
 
     @cached_property
     def search(self) -> Search | None:
@@ -210,11 +217,6 @@ class CaseFilterSet(django_filters.FilterSet):
         for name, errors in self.form.errors.as_data().items():
             raise _bad_parameter(self.filters[name], name, errors[0])
         raise AssertionError("invalid form without errors")
-
-
-for _facet in TERM_FACETS:
-    CaseFilterSet.base_filters[_facet.param] = TermFilter(facet=_facet)
-    CaseFilterSet.base_filters[_facet.param].field_name = _facet.param
 
 
 def _bad_parameter(filter_, name: str, error: forms.ValidationError) -> BadParameter:

@@ -22,8 +22,8 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 
+from .. import datastamp
 from ..models import Case, Country
-from . import cache as facet_cache
 from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
@@ -68,7 +68,7 @@ class Chip:
 class CaseQuery:
     """A validated case-list query. Building it runs at most one query per ticked facet.
 
-    Raises :class:`casestudies.errors.BadParameter` for input it cannot use.
+    Raises :class:`casestudies.plumbing.bad_parameter.BadParameter` for input it cannot use.
     """
 
     def __init__(self, params: QueryDict, queryset: QuerySet | None = None):
@@ -150,7 +150,7 @@ class CaseQuery:
     @cached_property
     def stamp(self) -> int | None:
         """The data stamp counts are cached under (one query), None where not cached."""
-        return facet_cache.data_stamp(self.db)
+        return datastamp.data_stamp(self.db)
 
     def _key(self, kind: str, exclude: str | None = None) -> str:
         """A cache key for this query's filters, leaving out ``exclude`` and the sort."""
@@ -188,13 +188,13 @@ class CaseQuery:
         if self.stamp is not None:
             keys = {param: self._key(param, exclude=param) for param in params}
             keys["count"] = self._key("count")
-        cached = facet_cache.get_many(list(keys.values())) if keys else {}
+        cached = datastamp.get_many(list(keys.values())) if keys else {}
         found = {name: cached[key] for name, key in keys.items() if key in cached}
         missing = [param for param in params if param not in found]
         if missing or "count" not in found:
             fresh = self._count_rows(missing)
             if keys:
-                facet_cache.set_many({keys[name]: value for name, value in fresh.items()})
+                datastamp.set_many({keys[name]: value for name, value in fresh.items()})
             found.update(fresh)
         return found["count"], {param: found[param] for param in params}
 

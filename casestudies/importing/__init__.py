@@ -30,7 +30,7 @@ def cases_import(
     and no row errors, writes every change in one transaction and sets
     ``report.written``; with any error, writes nothing. ``seen_versions`` is the
     preview's ``report.versions``: a case changed since the preview is a row
-    error (optimistic concurrency, casestudies.concurrency).
+    error (optimistic concurrency, casestudies.writes.concurrency).
     """
     if not commit:
         # Reads only; no transaction, so a preview never holds SQLite's write lock.

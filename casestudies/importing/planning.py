@@ -3,9 +3,9 @@
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ..concurrency import changes_since
-from ..extracts.columns import case_columns, outcome_dimensions
 from ..models import Case
+from ..tabular.columns import case_columns, outcome_dimensions
+from ..writes.concurrency import changes_since
 from .reading import read_sheet
 from .validation import (
     CREATE,

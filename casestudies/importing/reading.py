@@ -10,7 +10,7 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
-from ..extracts.columns import Column
+from ..tabular.columns import Column
 
 MAX_BYTES = 25 * 1024 * 1024  # comfortably more than 10,000 fully coded cases
 # The cases CSV has about a hundred columns (three per outcome dimension); a header

@@ -11,14 +11,9 @@ from datetime import UTC, datetime
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
 
-from ..extracts.columns import (
-    CODES,
-    TEXTS,
-    split_values,
-)
-from ..extracts.csv_safe import restore
 from ..models import (
-    CASE_M2M_DIMENSIONS,
+    CODED_DIMENSIONS,
+    DIMENSION_FIELDS,
     MAX_YEAR,
     MIN_YEAR,
     Case,
@@ -30,6 +25,8 @@ from ..models import (
     OutcomeDirection,
     Source,
 )
+from ..tabular.columns import CODES, TEXTS, split_values
+from ..tabular.csv_safe import restore
 from . import workflow_rules
 from .reading import SheetRow
 
@@ -49,8 +46,7 @@ SCALAR_FIELDS = [
     "status",
 ]
 TEXT_FIELDS = ["title", "summary", "locality", "participants", "source_pages", "coder_note"]
-INTEGER_FIELDS = ["start_year", "end_year", "units_studied"]
-M2M_FIELDS = [name for name, _model in CASE_M2M_DIMENSIONS]
+M2M_FIELDS = list(DIMENSION_FIELDS)
 EXISTING_BATCH = 500
 
 
@@ -106,9 +102,7 @@ class Lookups:
     def __init__(self, outcome_columns: dict[str, object]):
         self.countries = {c.code: c.pk for c in Country.objects.only("code")}
         self.vocab = {
-            name: {t.slug: t.pk for t in model.objects.only("slug")}
-            for name, model in CASE_M2M_DIMENSIONS
-            if model is not Country
+            d.field: {t.slug: t.pk for t in d.model.objects.only("slug")} for d in CODED_DIMENSIONS
         }
         self.influence = {t.slug: t.pk for t in InfluenceLevel.objects.only("slug")}
         self.directions = {t.slug: t.pk for t in OutcomeDirection.objects.only("slug")}

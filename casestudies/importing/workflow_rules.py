@@ -1,12 +1,12 @@
-"""The publishing rules the import applies, from ``casestudies.workflow``.
+"""The publishing rules the import applies, from ``casestudies.writes.workflow``.
 
 A thin adapter so the import checks a published row exactly as the admin does
 (a chapter, a country and a source before publishing; allowed status moves),
 without the importer depending on the workflow module's internals.
 """
 
-from ..workflow import TRANSITIONS, publication_problems
-from ..workflow import transition_problem as _transition_problem
+from ..writes.workflow import TRANSITIONS, publication_problems
+from ..writes.workflow import transition_problem as _transition_problem
 
 __all__ = ["publication_problems", "transition_problem"]
 

@@ -1,4 +1,4 @@
-"""Case.version, the number that optimistic concurrency checks (casestudies.concurrency).
+"""Case.version, the number that optimistic concurrency checks (casestudies.writes.concurrency).
 
 On SQLite a NOT NULL column would normally be added by rebuilding the table,
 which the full-text triggers that name ``casestudies_case`` do not survive;

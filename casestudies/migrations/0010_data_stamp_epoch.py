@@ -1,7 +1,7 @@
 """The data stamp gets an epoch: a random value written at every migrate and restore.
 
 The counter alone is wound back by a restore, and counts cached under its old
-values would be read again (casestudies/facets/cache.py). The SQL is written out
+values would be read again (casestudies/datastamp.py). The SQL is written out
 here, not imported from the app, so that this migration does the same whatever
 the code becomes. PostgreSQL only: SQLite has no stamp (it caches no counts).
 """

@@ -1,13 +1,12 @@
-from .case import (
-    CASE_M2M_DIMENSIONS,
-    MAX_YEAR,
-    MIN_YEAR,
-    Case,
-    CaseSource,
-    CaseStatus,
-    Confidence,
-    Outcome,
-    m2m_link,
+from .case import MAX_YEAR, MIN_YEAR, Case, CaseSource, CaseStatus, Confidence, Outcome, m2m_link
+from .dimensions import (
+    CODED_DIMENSIONS,
+    COUNTRIES,
+    DIMENSION_FIELDS,
+    DIMENSIONS,
+    FIELD_ORDER,
+    Dimension,
+    in_field_order,
 )
 from .reference import Chapter, Country, Source
 from .release import Release, ReleaseImmutable, version_key
@@ -31,7 +30,11 @@ from .vocabulary import (
 )
 
 __all__ = [
-    "CASE_M2M_DIMENSIONS",
+    "CODED_DIMENSIONS",
+    "COUNTRIES",
+    "DIMENSIONS",
+    "DIMENSION_FIELDS",
+    "FIELD_ORDER",
     "MAX_YEAR",
     "MIN_YEAR",
     "VOCABULARIES",
@@ -42,6 +45,7 @@ __all__ = [
     "CitizenRole",
     "Confidence",
     "Country",
+    "Dimension",
     "InfluenceLevel",
     "Level",
     "Method",
@@ -60,6 +64,7 @@ __all__ = [
     "VocabularyTerm",
     "WelfareTradition",
     "WorldRegion",
+    "in_field_order",
     "m2m_link",
     "version_key",
 ]

@@ -6,36 +6,12 @@ from django.db import models
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from .dimensions import CODED_DIMENSIONS, COUNTRIES, DIMENSION_FIELDS, DIMENSIONS
 from .reference import Chapter, Country, Source
-from .vocabulary import (
-    CitizenRole,
-    InfluenceLevel,
-    Level,
-    Method,
-    OutcomeDimension,
-    OutcomeDirection,
-    ParticipationDimension,
-    ParticipationForm,
-    Phase,
-    PolicyField,
-    ProviderType,
-)
+from .vocabulary import InfluenceLevel, OutcomeDimension, OutcomeDirection
 
 MIN_YEAR = 1800
 MAX_YEAR = 2100
-
-# Many-valued coded dimensions of a case, in codebook order: (field name, vocabulary model).
-CASE_M2M_DIMENSIONS = [
-    ("countries", Country),
-    ("policy_fields", PolicyField),
-    ("provider_types", ProviderType),
-    ("participation_forms", ParticipationForm),
-    ("levels", Level),
-    ("phases", Phase),
-    ("participation_dimensions", ParticipationDimension),
-    ("citizen_roles", CitizenRole),
-    ("methods", Method),
-]
 
 
 class CaseStatus(models.TextChoices):
@@ -58,17 +34,10 @@ class CaseQuerySet(models.QuerySet):
             "chapter", "chapter__source", "users_influence"
         ).prefetch_related(
             models.Prefetch(
-                "countries",
+                COUNTRIES.field,
                 queryset=Country.objects.select_related("world_region", "welfare_tradition"),
             ),
-            "policy_fields",
-            "provider_types",
-            "participation_forms",
-            "levels",
-            "phases",
-            "participation_dimensions",
-            "citizen_roles",
-            "methods",
+            *(d.field for d in CODED_DIMENSIONS),
             models.Prefetch(
                 "outcomes",
                 queryset=Outcome.objects.select_related("dimension", "direction").order_by(
@@ -90,21 +59,12 @@ class Case(models.Model):
     slug = models.SlugField(max_length=120, unique=True)
     summary = models.TextField(blank=True)
 
-    countries = models.ManyToManyField(Country, related_name="cases", blank=True)
+    # The coded many-valued dimensions, one field per entry of the registry
+    # (casestudies.models.dimensions), created here in its order.
+    vars().update({d.field: d.model_field() for d in DIMENSIONS})
     locality = models.CharField(
         max_length=200, blank=True, help_text="City or region; blank if not stated."
     )
-    policy_fields = models.ManyToManyField(PolicyField, related_name="cases", blank=True)
-    provider_types = models.ManyToManyField(ProviderType, related_name="cases", blank=True)
-    participation_forms = models.ManyToManyField(
-        ParticipationForm, related_name="cases", blank=True
-    )
-    levels = models.ManyToManyField(Level, related_name="cases", blank=True)
-    phases = models.ManyToManyField(Phase, related_name="cases", blank=True)
-    participation_dimensions = models.ManyToManyField(
-        ParticipationDimension, related_name="cases", blank=True
-    )
-    citizen_roles = models.ManyToManyField(CitizenRole, related_name="cases", blank=True)
     users_influence = models.ForeignKey(
         InfluenceLevel,
         on_delete=models.PROTECT,
@@ -118,7 +78,6 @@ class Case(models.Model):
     )
     start_year = models.PositiveSmallIntegerField(null=True, blank=True)
     end_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    methods = models.ManyToManyField(Method, related_name="cases", blank=True)
     units_studied = models.PositiveIntegerField(
         null=True,
         blank=True,
@@ -137,7 +96,7 @@ class Case(models.Model):
 
     # Optimistic concurrency: every recorded write of the case sets it one higher,
     # and a form, list action, revert or import based on an older number is
-    # refused (casestudies.concurrency). The history keeps it, so a refusal can
+    # refused (casestudies.writes.concurrency). The history keeps it, so a refusal can
     # show what changed since the version the curator was looking at.
     version = models.PositiveIntegerField(default=1, editable=False)
 
@@ -151,17 +110,7 @@ class Case(models.Model):
     )
 
     history = HistoricalRecords(
-        m2m_fields=[
-            countries,
-            policy_fields,
-            provider_types,
-            participation_forms,
-            levels,
-            phases,
-            participation_dimensions,
-            citizen_roles,
-            methods,
-        ],
+        m2m_fields=list(DIMENSION_FIELDS),
         excluded_fields=["created_at"],
     )
 
@@ -169,7 +118,7 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["title"]
-        # Publishing is its own right (casestudies.workflow): curators hold it, and a
+        # Publishing is its own right (casestudies.writes.workflow): curators hold it, and a
         # contributor role could prepare cases for review without it.
         permissions = [("publish_case", "Can publish and unpublish cases")]
         constraints = [
@@ -207,7 +156,7 @@ class Case(models.Model):
             models.Index(fields=["status", "start_year"], name="case_status_start_idx"),
             # The matrix and the facet counts read the ids of published cases as a
             # subquery: with the id in the index that is an index-only scan, not a
-            # scan of the wide case table (casestudies.crosstab).
+            # scan of the wide case table (casestudies.reads.crosstab).
             models.Index(fields=["status", "id"], name="case_status_id_idx"),
             # The facet counts read the ids and chapters of the cases a query
             # selects (casestudies.facets): index-only, never the wide rows.

@@ -23,12 +23,12 @@ from django.utils import timezone
 
 from ..extracts.bundle import Counted
 from ..extracts.cases_csv import CasesCsv
-from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.datapackage import datapackage
 from ..extracts.queries import cases_for_extract, outcome_pairs, primed
 from ..extracts.writers import stream_csv, stream_json
 from ..models import Case, Release, version_key
 from ..models.release import VERSION_RE
+from ..tabular.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from .changelog import changelog, records_by_slug
 from .metadata import readme
 

@@ -6,9 +6,9 @@ so the same release always gives the same text.
 
 from django.conf import settings
 
-from ..citations import release_apa, release_bibtex
-from ..licences import DATA_LICENCE, SUMMARIES_NOTE, readme_lines
 from ..models import Release
+from ..plumbing.licences import DATA_LICENCE, SUMMARIES_NOTE, readme_lines
+from ..reads.citations import release_apa, release_bibtex
 
 BOOK_DOI = "10.4324/9780203152294"
 DATA_FILES = ("cases.csv", "outcomes.csv", "cases.json", "outcomes.json")

@@ -1,5 +1,4 @@
 from django import template
-from django.urls import Resolver404, resolve
 from django.utils.encoding import escape_uri_path
 
 register = template.Library()
@@ -65,17 +64,3 @@ def same_site_path(path: str) -> str:
 def not_stated(value):
     """Show "not stated" for an empty value."""
     return value if value not in (None, "", [], ()) else "not stated"
-
-
-@register.simple_tag
-def path_if_routed(path: str) -> str:
-    """``path`` if the URLconf serves it, else "".
-
-    Navigation uses it to link to pages that may not exist yet (``/compare/``,
-    ``/cases.csv``) without ever linking to a 404.
-    """
-    try:
-        resolve(path)
-    except Resolver404:
-        return ""
-    return path

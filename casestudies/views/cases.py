@@ -2,15 +2,15 @@ from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import render
 
-from ..citations import chapter_apa, chapter_bibtex
-from ..errors import BadParameter
+from ..facets import CaseQuery
 from ..models import Case
-from ..presenters import case_field_rows
-from ..related import published_case_with_related
-from ..search import uses_fts
-from ..search_explain import explain
-from ..search_suggest import suggestion
-from ..selectors import case_query
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.citations import chapter_apa, chapter_bibtex
+from ..reads.presenters import case_field_rows
+from ..reads.related import published_case_with_related
+from ..reads.search import uses_fts
+from ..reads.search_explain import explain
+from ..reads.search_suggest import suggestion
 from .citing import record_citation
 
 PAGE_SIZE = 25
@@ -24,7 +24,7 @@ def case_list(request):
     count, the page and three prefetches; on PostgreSQL one more for the data
     stamp, and the counts come from the cache while the data is unchanged.
     """
-    query = case_query(request.GET)
+    query = CaseQuery(request.GET)
     page_param = request.GET.get("page", "").strip()
     if page_param and not page_param.isdigit():
         raise BadParameter("page", "must be a whole number from 1.")
@@ -90,7 +90,7 @@ def case_detail(request, slug):
     A fixed number of queries: on PostgreSQL the case's pk, the data stamp, one
     ``with_related`` load of the case and its related cases together (a query and
     eleven prefetches) and the live release; related cases come from the in-memory
-    index (casestudies/related_index.py). SQLite chooses them in SQL instead.
+    index (casestudies/reads/related_index.py). SQLite chooses them in SQL instead.
     """
     try:
         case, related = published_case_with_related(slug)

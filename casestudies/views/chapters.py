@@ -1,8 +1,8 @@
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 
-from ..citations import chapter_apa, chapter_bibtex
 from ..models import Case, Chapter
+from ..reads.citations import chapter_apa, chapter_bibtex
 
 
 def chapter_list(request):

@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from ..citations import AtlasRecord, atlas_apa, atlas_bibtex
+from ..reads.citations import AtlasRecord, atlas_apa, atlas_bibtex
 from ..releases.status import live_status
 
 

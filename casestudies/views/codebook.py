@@ -14,6 +14,7 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
+from ..facets import CaseQuery
 from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
 from ..models import (
     VOCABULARIES,
@@ -24,7 +25,6 @@ from ..models import (
     OutcomeDimension,
     OutcomeDirection,
 )
-from ..selectors import case_query
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,7 @@ def _unfiltered_counts(model: type) -> dict[tuple[type, str], TermCount]:
 def codebook(request):
     directions = list(OutcomeDirection.objects.ordered())
     # The unfiltered list's panels: the very counts the list shows beside each value.
-    panels = {panel.param: panel for panel in case_query(QueryDict()).facet_panels()}
+    panels = {panel.param: panel for panel in CaseQuery(QueryDict()).facet_panels()}
     counts = _facet_counts(panels) | _outcome_counts(panels[OUTCOME_FACET.param], directions)
     faceted = {facet.model for facet in TERM_FACETS} | {OutcomeDimension, OutcomeDirection}
     for model in VOCABULARIES:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.shortcuts import render
 
-from ..errors import BadParameter
+from ..facets import CaseQuery
 from ..models import Case, Chapter
-from ..presenters import FieldRow, case_field_rows
-from ..selectors import case_query
+from ..plumbing.bad_parameter import BadParameter
+from ..reads.presenters import FieldRow, case_field_rows
 
 MIN_CASES = 2
 MAX_CASES = 4
@@ -97,7 +97,7 @@ def picker_cases(find: str, chosen: list[str]) -> tuple[list[tuple[Case, bool]],
     params = QueryDict(mutable=True)
     if find:
         params["q"] = find
-    query = case_query(params)
+    query = CaseQuery(params)
     total = query.filtered.count()
     found = list(query.cases.only("slug", "title")[:PICKER_LIMIT])
     kept = list(Case.objects.published().filter(slug__in=chosen).only("slug", "title"))

@@ -5,10 +5,10 @@ from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 
-from ..crosstab import crosstab, link_source
-from ..matrix import AXES
+from ..facets import CaseQuery
 from ..models import Case, Country
-from ..selectors import case_query
+from ..reads.crosstab import crosstab, link_source
+from ..reads.matrix import AXES
 
 COUNTRY_PAGE_CASES = 25
 # Fewer cases than this and a share is an anecdote: the page says so beside it.
@@ -99,7 +99,7 @@ def country_detail(request, code):
     q = request.GET.get("q", "")
     if q.strip():
         params["q"] = q
-    query = case_query(params)
+    query = CaseQuery(params)
     # The first cases by title (by relevance when searching); the rest are one link
     # away in the paginated list.
     cases = query.cases.select_related("chapter").prefetch_related(

@@ -3,14 +3,14 @@
 Everyone sees the counts, drafts included (how much is still being coded is
 no secret). The titles, statuses and coder's notes of cases not yet published
 are the curators' to-do list: only signed-in users who may view cases see them,
-a page at a time. The counts are one grouped query (``selectors.coverage_summary``),
+a page at a time. The counts are one grouped query (``reads.coverage.coverage_summary``),
 so the page costs the same few queries for 30 cases or 30,000.
 """
 
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from ..selectors import UnpublishedCases, coverage_summary
+from ..reads.coverage import UnpublishedCases, coverage_summary
 
 DRAFTS_PER_PAGE = 50
 VIEW_PERMISSION = "casestudies.view_case"

@@ -16,17 +16,17 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
-from ..citations import AtlasRecord, atlas_apa
 from ..extracts.bundle import stream_bundle
 from ..extracts.cases_csv import CasesCsv
-from ..extracts.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
 from ..extracts.records import iter_records
 from ..extracts.slots import one_of_few
 from ..extracts.writers import stream_csv, stream_json
-from ..licences import DATA_LICENCE
 from ..models import Case, Outcome
+from ..plumbing.licences import DATA_LICENCE
+from ..reads.citations import AtlasRecord, atlas_apa
 from ..releases.status import live_status
+from ..tabular.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
 
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"

@@ -16,7 +16,7 @@ from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
 
-from ..facets import cache as facet_cache
+from .. import datastamp
 from ..models import Case
 
 
@@ -29,7 +29,7 @@ def cached_fragment(request, name: str, template: str, build: Callable[[], dict]
     # The stamp of the database the page's rows are read from (a replica for a
     # public page): a fragment counted on a replica that is behind is never filed
     # under the primary's newer stamp.
-    stamp = facet_cache.data_stamp(connections[Case.objects.all().db])
+    stamp = datastamp.data_stamp(connections[Case.objects.all().db])
     key = None
     if stamp is not None:
         digest = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
@@ -40,5 +40,5 @@ def cached_fragment(request, name: str, template: str, build: Callable[[], dict]
     context = build()
     html = render_to_string(template, context, request=request)
     if key is not None:
-        cache.set(key, html, facet_cache.timeout())
+        cache.set(key, html, datastamp.timeout())
     return mark_safe(html), context

@@ -4,9 +4,9 @@ from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 
-from ..choropleth import build_choropleth
-from ..matrix import SMALL_SAMPLE
 from ..models import Case, CaseStatus, Chapter, Country, ParticipationForm, PolicyField
+from ..reads.choropleth import build_choropleth
+from ..reads.matrix import SMALL_SAMPLE
 from .fragments import cached_fragment
 
 # Entry points shown on the home page: (context name, Case many-to-many field, term model).

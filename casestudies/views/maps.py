@@ -2,8 +2,8 @@
 
 from django.shortcuts import render
 
-from ..choropleth import SHARE_PARAM, build_choropleth, share_choices
-from ..matrix import SMALL_SAMPLE, matrix_filters
+from ..reads.choropleth import SHARE_PARAM, build_choropleth, share_choices
+from ..reads.matrix import SMALL_SAMPLE, matrix_filters
 from .fragments import cached_fragment
 
 

@@ -6,7 +6,7 @@ import io
 from django.http import HttpResponse
 from django.shortcuts import render
 
-from ..matrix import (
+from ..reads.matrix import (
     AXES,
     HEAT_STEPS,
     MEASURES,
@@ -16,16 +16,13 @@ from ..matrix import (
     build_matrix,
     matrix_filters,
 )
-
-# Spreadsheets run a cell that starts with one of these as a formula.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+from ..tabular.csv_safe import neutralise
 
 
 def spreadsheet_safe(value):
-    """Neutralise text a spreadsheet would run as a formula; numbers stay numbers."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text a spreadsheet would run as a formula neutralised as in the extracts; numbers
+    stay numbers."""
+    return neutralise(value) if isinstance(value, str) else value
 
 
 def heat_legend(largest: int) -> list[tuple[int, int, int]]:

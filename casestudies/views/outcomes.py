@@ -4,8 +4,8 @@ from dataclasses import dataclass
 
 from django.shortcuts import render
 
-from ..matrix import SMALL_SAMPLE, matrix_filters
-from ..outcomes import GROUP_CHOICES, DimensionBlock, GroupRow, OutcomesView, build_outcomes
+from ..reads.matrix import SMALL_SAMPLE, matrix_filters
+from ..reads.outcomes import GROUP_CHOICES, DimensionBlock, GroupRow, OutcomesView, build_outcomes
 from .fragments import cached_fragment
 
 HALF = 100  # the chart's half-width in view-box units: 0 is the axis

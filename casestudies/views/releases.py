@@ -7,8 +7,8 @@ re-rendered), so a download today has the bytes and SHA-256 its page states.
 from django.http import FileResponse, Http404, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from ..citations import release_apa, release_bibtex
 from ..models import Release
+from ..reads.citations import release_apa, release_bibtex
 from ..releases import release_storage
 from ..releases.build import release_url
 from ..releases.changelog import change_count

@@ -14,7 +14,8 @@ from config.replicas import replica_databases
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
-DEBUG = env_bool("DJANGO_DEBUG", default=False)
+# Each environment says whether it debugs (dev: on; test and prod: off); no variable switches it.
+DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 
 INSTALLED_APPS = [
@@ -50,7 +51,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # Before any view reads request.GET: too many parameters is a 400, never a 500.
     "config.request_guard.QueryStringGuardMiddleware",
-    "casestudies.errors.BadParameterMiddleware",
+    "casestudies.plumbing.bad_parameter.BadParameterMiddleware",
     # Last, so that it sees the outcome of authentication (django-axes' requirement).
     "axes.middleware.AxesMiddleware",
 ]
@@ -74,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "casestudies.context_processors.site",
+                "casestudies.plumbing.context_processors.site",
             ],
         },
     },
@@ -149,6 +150,10 @@ DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 1
 DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 5)
 DATABASE_READ_YOUR_WRITES_SECONDS = env_int("DATABASE_READ_YOUR_WRITES_SECONDS", 30)
 DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
+
+# Seconds the facet, matrix and coverage counts stay cached under the data stamp
+# (casestudies/datastamp.py; PostgreSQL only). The stamp, not this, keeps them true; 0 = off.
+FACET_CACHE_SECONDS = env_int("FACET_CACHE_SECONDS", 600)
 
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.

@@ -12,19 +12,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 from django.utils import timezone
 
-from casestudies.errors import BadParameter
 from casestudies.extracts.bundle import stream_bundle
 from casestudies.extracts.cases_csv import CasesCsv
-from casestudies.extracts.columns import (
+from casestudies.extracts.queries import cases_for_extract, outcome_pairs
+from casestudies.extracts.records import iter_records
+from casestudies.extracts.writers import stream_csv, stream_json
+from casestudies.models import Case
+from casestudies.plumbing.bad_parameter import BadParameter
+from casestudies.tabular.columns import (
     OUTCOME_COLUMNS,
     ExportContext,
     case_columns,
     outcome_dimensions,
 )
-from casestudies.extracts.queries import cases_for_extract, outcome_pairs
-from casestudies.extracts.records import iter_records
-from casestudies.extracts.writers import stream_csv, stream_json
-from casestudies.models import Case
 
 FORMATS = ["csv", "outcomes-csv", "json", "outcomes-json", "zip"]
 

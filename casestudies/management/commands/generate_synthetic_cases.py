@@ -1,10 +1,10 @@
-"""Generate synthetic benchmark cases (see casestudies/synthetic.py)."""
+"""Generate synthetic benchmark cases (see casestudies/benchmark/synthetic.py)."""
 
 import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from casestudies.synthetic import (
+from casestudies.benchmark.synthetic import (
     SyntheticDataError,
     synthetic_cases_delete,
     synthetic_cases_generate,

@@ -17,10 +17,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.test.utils import override_settings
 
-from casestudies.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
-from casestudies.history import case_diff, case_versions, live_state, one_version
 from casestudies.models import Case, Chapter, Country
-from casestudies.roles import curators_group_sync
+from casestudies.plumbing.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
+from casestudies.plumbing.roles import curators_group_sync
+from casestudies.writes.history import case_diff, case_versions, live_state
+from casestudies.writes.versions import one_version
 
 
 class Command(BaseCommand):

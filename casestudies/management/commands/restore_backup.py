@@ -28,7 +28,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.test.utils import override_settings
 
-from casestudies.facets.cache import rotate_epoch
+from casestudies.datastamp import rotate_epoch
 from casestudies.models import Case
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from casestudies.roles import CURATORS_GROUP, curators_group_sync
+from casestudies.plumbing.roles import CURATORS_GROUP, curators_group_sync
 
 
 class Command(BaseCommand):

@@ -19,7 +19,7 @@ the writing services already take.
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .models import Case
+from ..models import Case
 
 MAX_CHANGES_SHOWN = 12
 
@@ -78,7 +78,7 @@ def next_version(case: Case) -> int:
 
 def changes_since(case: Case, seen_version: int) -> list[str]:
     """What changed since ``seen_version`` as lines: who and when, then each change."""
-    # Imported here: casestudies.history imports the workflow, which imports this module.
+    # Imported here: casestudies.writes.history imports the workflow, which imports this module.
     from .history import case_diff, case_versions, live_state
 
     versions = case_versions(case.pk)

@@ -20,8 +20,9 @@ from collections.abc import Iterable
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from ..models import Case, CaseStatus
 from .concurrency import lock_case
-from .models import Case, CaseStatus
+from .versions import one_version
 
 PUBLISH_PERMISSION = "casestudies.publish_case"
 CHANGE_PERMISSION = "casestudies.change_case"
@@ -123,7 +124,7 @@ def case_set_status(
     leaving one history entry with the user and ``reason``. Setting the status
     a case already has is a no-op and writes nothing. With ``seen_version`` (the
     version the curator's list showed) a case changed since is refused with
-    :class:`~casestudies.concurrency.StaleVersion`.
+    :class:`~casestudies.writes.concurrency.StaleVersion`.
     """
     with transaction.atomic():
         locked = lock_case(case.pk, seen_version)
@@ -138,9 +139,6 @@ def case_set_status(
             problems = publication_problems(locked)
             if problems:
                 raise ValidationError(problems, code="publication")
-        # Imported here: casestudies.history imports this module.
-        from .history import one_version
-
         reason = reason or f"{_label(locked.status)} → {_label(status)}"
         # One history row with who and why, holding the outcomes and sources too.
         with one_version(locked, user=user, reason=reason):

@@ -12,7 +12,7 @@ links, 50–260 ms at 100,000 cases). Here each worker keeps, per data stamp:
 A related list is then a few bitmap operations and the first positions of the
 result, with no query (:meth:`RelatedIndex.choose`: median 0.2 ms at 100,000 cases).
 
-Staleness: the index is built under the data stamp (casestudies/facets/cache.py),
+Staleness: the index is built under the data stamp (casestudies/datastamp.py),
 which statement-level triggers on the cases, their links, the chapters and the
 countries bump inside every writing transaction. Each use reads the stamp (one
 primary-key look-up) and rebuilds when it changed, so a list is never older than
@@ -37,8 +37,8 @@ from itertools import islice
 from django.db import connections
 from pyroaring import BitMap
 
-from .facets.cache import STAMP_TABLE
-from .models import Case, CaseStatus
+from ..datastamp import STAMP_TABLE
+from ..models import Case, CaseStatus
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,15 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from .models import Case
+from ..models import (
+    CODED_DIMENSIONS,
+    COUNTRIES,
+    DIMENSION_FIELDS,
+    DIMENSIONS,
+    Case,
+    Dimension,
+    in_field_order,
+)
 
 NOT_STATED = "not stated"
 
@@ -39,24 +47,21 @@ class FieldRow:
 
 # Every row of case_field_rows, in order: key -> label. Pages that count or list the
 # dimensions (the coverage page) name them from here, so they read as on the case page.
-FIELD_LABELS = {
+# The coded dimensions come from their registry, placed among the other rows by
+# casestudies.models.dimensions.FIELD_ORDER.
+_OTHER_ROWS = {
     "chapter": "Chapter",
-    "countries": "Countries",
     "locality": "Locality",
     "welfare_tradition": "Welfare tradition",
-    "policy_fields": "Policy fields",
-    "provider_types": "Provider types",
-    "participation_forms": "Participation forms",
-    "levels": "Level",
-    "phases": "Phases",
-    "participation_dimensions": "Participation dimensions",
     "users_influence": "Users' influence",
-    "citizen_roles": "Citizen roles",
     "participants": "Participants",
     "period": "Period",
-    "methods": "Method",
     "units_studied": "Units studied",
     "outcomes": "Outcomes",
+}
+FIELD_LABELS = {
+    key: ({d.field: d.label for d in DIMENSIONS} | _OTHER_ROWS)[key]
+    for key in in_field_order([*DIMENSION_FIELDS, *_OTHER_ROWS])
 }
 
 
@@ -95,6 +100,14 @@ def period_text(case: Case) -> tuple[str, ...]:
     return ()
 
 
+def _dimension_row(case: Case, d: Dimension) -> FieldRow:
+    """A coded dimension's row: each value linked to the list filtered to it, or to
+    its definition when the list has no filter for it."""
+    if d.param is None:
+        return _defined(d.field, getattr(case, d.field).all())
+    return _linked(d.field, getattr(case, d.field), d.param)
+
+
 def case_field_rows(case: Case) -> list[FieldRow]:
     countries = list(case.countries.all())
     traditions, tradition_links = [], []
@@ -104,32 +117,24 @@ def case_field_rows(case: Case) -> list[FieldRow]:
         # "Not classified" is no value the list can select: plain text.
         tradition_links.append(list_url("welfare_tradition", tradition.slug) if tradition else "")
     outcomes = list(case.outcomes.all())
-    return [
+    rows = [
         _row(
             "chapter",
             (f"{case.chapter.number}. {case.chapter.authors}",),
             (case.chapter.get_absolute_url(),),
         ),
+        # The countries link to their own pages, not to the filtered list.
         _row(
-            "countries",
+            COUNTRIES.field,
             tuple(c.name for c in countries),
             tuple(c.get_absolute_url() for c in countries),
         ),
         _row("locality", (case.locality,) if case.locality else ()),
         _row("welfare_tradition", tuple(traditions), tuple(tradition_links)),
-        _linked("policy_fields", case.policy_fields, "policy_field"),
-        _linked("provider_types", case.provider_types, "provider_type"),
-        _linked("participation_forms", case.participation_forms, "participation_form"),
-        _linked("levels", case.levels, "level"),
-        _linked("phases", case.phases, "phase"),
-        _linked(
-            "participation_dimensions", case.participation_dimensions, "participation_dimension"
-        ),
+        *(_dimension_row(case, d) for d in CODED_DIMENSIONS),
         _defined("users_influence", [case.users_influence]),
-        _defined("citizen_roles", case.citizen_roles.all()),
         _row("participants", (case.participants,) if case.participants else ()),
         _row("period", period_text(case)),
-        _defined("methods", case.methods.all()),
         _row(
             "units_studied",
             (str(case.units_studied),) if case.units_studied else (),
@@ -140,3 +145,5 @@ def case_field_rows(case: Case) -> list[FieldRow]:
             tuple(list_url("outcome", f"{o.dimension.slug}:{o.direction.slug}") for o in outcomes),
         ),
     ]
+    order = list(FIELD_LABELS)
+    return sorted(rows, key=lambda row: order.index(row.key))

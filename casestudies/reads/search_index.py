@@ -13,7 +13,7 @@ A case's search document has four weights:
 
 A hyphenated word is indexed both as its parts and joined (co-operative: "co
 operative" and "cooperative"), so that the query's forms of it all match
-(casestudies/search_query.py).
+(casestudies/reads/search_query.py).
 
 PostgreSQL: ``casestudies_case.search_vector``, a weighted ``tsvector`` in the
 ``atlas_english`` text search configuration (``unaccent`` then the English

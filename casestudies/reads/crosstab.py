@@ -22,8 +22,8 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-from .facets import cache as facet_cache
-from .models import Case, Country, Outcome
+from .. import datastamp
+from ..models import Case, Country, Outcome
 
 # Every SQL string here interpolates only table and column names taken from the
 # models (quoted by the backend); values always travel as parameters (S608 noqa).
@@ -210,7 +210,7 @@ def cached_rows(connection, sql: str, params: tuple, run):
     The stamp changes on commit of every write to a table the counts read: never
     stale, and a hit costs the stamp's one primary-key look-up.
     """
-    stamp = facet_cache.data_stamp(connection)
+    stamp = datastamp.data_stamp(connection)
     key = None
     if stamp is not None:
         digest = hashlib.sha256(repr((sql, params)).encode()).hexdigest()
@@ -220,7 +220,7 @@ def cached_rows(connection, sql: str, params: tuple, run):
             return cached
     result = run(connection, sql, params)
     if key is not None:
-        cache.set(key, result, facet_cache.timeout())
+        cache.set(key, result, datastamp.timeout())
     return result
 
 

@@ -11,33 +11,31 @@ ISO codes, H/M) cannot contain it; free-text lists (source locators and notes,
 country names) escape a literal ``|`` as ``\\|`` and a backslash as ``\\\\``.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.urls import reverse
 
 from ..models import (
+    DIMENSIONS,
     CaseStatus,
-    CitizenRole,
     Confidence,
     Country,
     InfluenceLevel,
-    Level,
-    Method,
     OutcomeDimension,
     OutcomeDirection,
-    ParticipationDimension,
-    ParticipationForm,
-    Phase,
-    PolicyField,
-    ProviderType,
     Source,
     WelfareTradition,
     WorldRegion,
+    in_field_order,
 )
-from .records import CaseRecord
+
+if TYPE_CHECKING:  # the rows' type only: the extracts build them, this module reads them
+    from ..extracts.records import CaseRecord
 
 SEPARATOR = "|"
 ESCAPE = "\\"
@@ -78,10 +76,6 @@ class Column:
     derived: bool = False
     # Optional on import (may be absent from the header).
     optional: bool = False
-
-    @property
-    def is_many(self) -> bool:
-        return self.kind in (CODES, TEXTS)
 
 
 # --- many-valued cells ---------------------------------------------------------------
@@ -263,68 +257,44 @@ def _head_columns() -> list[Column]:
     ]
 
 
-_CODED = [
-    ("policy_fields", PolicyField, "Policy fields"),
-    ("provider_types", ProviderType, "Provider types"),
-    ("participation_forms", ParticipationForm, "Participation forms"),
-    ("levels", Level, "Levels (individual, group, collective)"),
-    ("phases", Phase, "Phases of the service cycle"),
-    ("participation_dimensions", ParticipationDimension, "Participation dimensions"),
-]
-
-
 def _coded_columns() -> list[Column]:
-    columns = [
-        Column(
-            name,
-            "string",
-            f"{label}: codebook slugs, '|'-separated (empty: not stated).",
-            _terms(name),
-            kind=CODES,
-            vocabulary=model,
+    """The coded dimensions' columns (from their registry) and the case's other
+    coded fields, in the case's one order (``FIELD_ORDER``)."""
+    columns = {
+        d.field: Column(
+            d.field, "string", d.extract, _terms(d.field), kind=CODES, vocabulary=d.model
         )
-        for name, model, label in _CODED
-    ]
-    columns += [
-        Column(
+        for d in DIMENSIONS
+        if d.extract
+    }
+    columns |= {
+        "users_influence": Column(
             "users_influence",
             "string",
             "Users' influence over the service: an ordinal codebook slug.",
             _attr("users_influence"),
             vocabulary=InfluenceLevel,
         ),
-        Column(
-            "citizen_roles",
-            "string",
-            "Roles citizens play: codebook slugs, '|'-separated.",
-            _terms("citizen_roles"),
-            kind=CODES,
-            vocabulary=CitizenRole,
-        ),
-        Column(
+        "participants": Column(
             "participants",
             "string",
             "Who co-produces, as the source describes them.",
             _attr("participants"),
         ),
-        Column("start_year", "integer", "First year of the period studied.", _attr("start_year")),
-        Column("end_year", "integer", "Last year of the period studied.", _attr("end_year")),
-        Column(
-            "methods",
-            "string",
-            "How the case was studied: codebook slugs, '|'-separated.",
-            _terms("methods"),
-            kind=CODES,
-            vocabulary=Method,
+        "start_year": Column(
+            "start_year", "integer", "First year of the period studied.", _attr("start_year")
         ),
-        Column(
+        "end_year": Column(
+            "end_year", "integer", "Last year of the period studied.", _attr("end_year")
+        ),
+        "units_studied": Column(
             "units_studied",
             "integer",
             "How many units (organisations, partnerships...) the case stands for.",
             _attr("units_studied"),
         ),
-    ]
-    return columns
+    }
+    return [columns[name] for name in in_field_order(columns)]
 
 
 def _attr(name: str) -> Callable[[CaseRecord, ExportContext], Any]:

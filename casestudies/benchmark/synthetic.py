@@ -19,16 +19,15 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count
 
-from .models import (
+from ..models import (
+    DIMENSIONS,
     Case,
     CaseSource,
     CaseStatus,
     Chapter,
-    CitizenRole,
     Country,
     InfluenceLevel,
     Level,
-    Method,
     Outcome,
     OutcomeDimension,
     OutcomeDirection,
@@ -39,7 +38,7 @@ from .models import (
     ProviderType,
     Source,
 )
-from .search_index import deferred_index
+from ..reads.search_index import deferred_index
 
 SYNTHETIC_SOURCE_SLUG = "synthetic-benchmark-data"
 SYNTHETIC_SOURCE_TITLE = "Synthetic benchmark data"
@@ -60,19 +59,10 @@ REQUIRED = [
     OutcomeDirection,
 ]
 
-# Many-valued fields: (field name, vocabulary, weights for how many values a case
-# has: index = number of values). A zero count leaves the field "not stated".
-M2M_PLAN = [
-    ("countries", Country, [0.01, 0.88, 0.08, 0.03]),
-    ("policy_fields", PolicyField, [0.03, 0.75, 0.2, 0.02]),
-    ("provider_types", ProviderType, [0.08, 0.7, 0.2, 0.02]),
-    ("participation_forms", ParticipationForm, [0.05, 0.65, 0.25, 0.05]),
-    ("levels", Level, [0.15, 0.7, 0.15]),
-    ("phases", Phase, [0.2, 0.35, 0.3, 0.15]),
-    ("participation_dimensions", ParticipationDimension, [0.2, 0.3, 0.3, 0.2]),
-    ("citizen_roles", CitizenRole, [0.3, 0.5, 0.2]),
-    ("methods", Method, [0.1, 0.8, 0.1]),
-]
+# Many-valued fields, from the registry of dimensions: (field name, vocabulary,
+# weights for how many values a case has: index = number of values). A zero count
+# leaves the field "not stated".
+M2M_PLAN = [(d.field, d.model, list(d.synthetic_weights)) for d in DIMENSIONS]
 OUTCOME_COUNT_WEIGHTS = [0.25, 0.3, 0.25, 0.15, 0.05]
 
 PARTICIPANTS = [

@@ -14,6 +14,6 @@ def site(request):
 
 
 def _live_status(request):
-    from .releases.status import live_status  # the models are ready by the first request
+    from ..releases.status import live_status  # the models are ready by the first request
 
     return live_status(request)

@@ -5,7 +5,7 @@ when no case has them all, cases with any of them are shown, ranked, and the
 page says so); ``"a phrase"`` matches words in that order; ``a or b`` either;
 ``-word`` / ``-"a phrase"`` excludes.
 
-Folding, the same as the index applies to the cases' text (casestudies/search_index.py):
+Folding, the same as the index applies to the cases' text (casestudies/reads/search_index.py):
 case and accents (Québec = quebec); a hyphenated word matches its parts and the
 joined word (co-operative = "co operative" = cooperative; the index holds both
 forms of the cases' hyphenated words). The engines stem (police = policing).
@@ -13,7 +13,7 @@ Everything else comes from data: a term or phrase that is one of a
 :class:`~casestudies.models.SearchSynonym`'s variants matches any of them
 (childcare = "child care", neighbourhood = neighborhood).
 
-Pure Python: no query runs here. ``search_cases`` (casestudies/search.py) turns a
+Pure Python: no query runs here. ``search_cases`` (casestudies/reads/search.py) turns a
 :class:`Search` into each engine's query.
 """
 
@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, replace
 
 import snowballstemmer
 
-from .models.search import split_variants
+from ..models.search import split_variants
 
 # A hyphen between two word characters joins them (co-operative -> cooperative), in
 # the index and in the query alike; any other hyphen is a separator.

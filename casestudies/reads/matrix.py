@@ -26,17 +26,17 @@ from functools import partial
 
 from django.http import QueryDict
 
-from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
-from .errors import BadParameter
-from .facets.definitions import (
+from ..facets import CaseQuery
+from ..facets.definitions import (
     TERM_FACETS,
     ChapterFacet,
     CountryGroupFacet,
     ManyToManyFacet,
     TermFacet,
 )
-from .models import OutcomeDimension, OutcomeDirection
-from .selectors import published_cases_for_query
+from ..models import OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
+from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
 
 # Parameters that choose the matrix's shape; everything else is a case-list filter.
 SHAPE_PARAMS = ("rows", "cols", "outcome_dimension", "measure", "not_stated")
@@ -267,12 +267,12 @@ def read_shape(params: QueryDict) -> Shape:
     return Shape(rows, cols, dimension, dimensions, measure, not_stated == "show")
 
 
-# --- step 2: the counts (casestudies.crosstab) ------------------------------------------
+# --- step 2: the counts (casestudies.reads.crosstab) ------------------------------------------
 
 
 def count(shape: Shape, filters: QueryDict) -> Crosstab:
     """Distinct cases per cell, row, column and in all, for the list's filters."""
-    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    case_ids = CaseQuery(filters).cases.order_by().values("pk")
     dimension = shape.outcome_dimension
     return crosstab(
         case_ids,
@@ -455,7 +455,7 @@ def build_matrix(params: QueryDict) -> Matrix:
     """The matrix a query asks for. Raises BadParameter; runs a fixed number of queries.
 
     Queries: outcome dimensions, the counts (one statement), row labels, column
-    labels (four, whatever the data), plus whatever ``published_cases_for_query``
+    labels (four, whatever the data), plus whatever ``CaseQuery``
     needs to validate its filters, and on PostgreSQL the data stamp.
     """
     shape = read_shape(params)

@@ -1,7 +1,7 @@
 """The map: published cases by country, by number or by share with one coded value.
 
 Geometry is Natural Earth's (public domain), projected and simplified once by
-``scripts/build_map.py`` into ``mapdata/countries.json``, which the app reads
+``scripts/build_map.py`` into ``casestudies/mapdata/countries.json``, which the app reads
 once per process and draws as server-side SVG: a world view and a Europe view,
 where most cases are. No tiles, nothing fetched at run time.
 
@@ -20,13 +20,13 @@ from pathlib import Path
 
 from django.http import QueryDict
 
+from ..facets import CaseQuery
+from ..models import Country, OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
 from .crosstab import count_by, crosstab
-from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
-from .models import Country, OutcomeDimension, OutcomeDirection
-from .selectors import published_cases_for_query
 
-GEOMETRY = Path(__file__).resolve().parent / "mapdata" / "countries.json"
+GEOMETRY = Path(__file__).resolve().parent.parent / "mapdata" / "countries.json"
 SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
 STEPS = 5
 UNSTATED = -1  # the bucket of a country whose cases all leave the shared dimension unstated
@@ -161,7 +161,7 @@ def build_choropleth(params: QueryDict) -> Choropleth:
     share_of = (params.get(SHARE_PARAM) or "").strip()
     filters = matrix_filters(params)
     filters.pop(SHARE_PARAM, None)
-    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    case_ids = CaseQuery(filters).cases.order_by().values("pk")
     countries = partial(COUNTRY.source, dimension=None)
     if share_of:
         axis, term, dimension, share_label = share_choice(share_of)

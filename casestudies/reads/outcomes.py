@@ -19,11 +19,11 @@ from functools import partial
 from django.db import connections
 from django.http import QueryDict
 
+from ..facets import CaseQuery
+from ..models import Outcome, OutcomeDimension, OutcomeDirection
+from ..plumbing.bad_parameter import BadParameter
 from .crosstab import Source, cached_rows, ids_sql_or_none
-from .errors import BadParameter
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, Axis, _link, matrix_filters
-from .models import Outcome, OutcomeDimension, OutcomeDirection
-from .selectors import published_cases_for_query
 
 GROUP_CHOICES = {key: axis for key, axis in AXES.items() if axis is not OUTCOME_AXIS}
 DEFAULT_GROUP = "welfare_tradition"
@@ -228,7 +228,7 @@ def build_outcomes(params: QueryDict) -> OutcomesView:
     axis = GROUP_CHOICES[key]
     filters = matrix_filters(params)
     filters.pop("by", None)
-    case_ids = published_cases_for_query(filters).order_by().values("pk")
+    case_ids = CaseQuery(filters).cases.order_by().values("pk")
     counts = outcome_counts(case_ids, partial(axis.source, dimension=None))
     terms = axis.model.objects.order_by(*axis.order).filter(
         pk__in=[k for k in counts.groups if k is not None]

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Exists, OuterRef
 
+from ..models import Case
 from . import related_index
-from .models import Case
 from .presenters import case_field_rows
 from .related_index import Chosen
 

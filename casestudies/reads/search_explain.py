@@ -1,7 +1,7 @@
 """Why a case matched: a highlighted snippet of its summary and the coded values that matched.
 
 Matching here repeats the engine's own rules in Python on the few cases of one
-page: the same folding (casestudies/search_query.py) and the engine's stemmer
+page: the same folding (casestudies/reads/search_query.py) and the engine's stemmer
 (Snowball English for PostgreSQL's ``english_stem``, Porter for SQLite's FTS5
 ``porter``), so what is highlighted is what was found. Text from the data is
 escaped; the only markup is ours (``<mark>``).
@@ -128,7 +128,7 @@ def explain(cases, search: Search | None, connection) -> dict[int, Match]:
     were read, for their coded values)."""
     if search is None or not search.clauses:
         return {}
-    from .models.search import split_variants
+    from ..models.search import split_variants
 
     matcher = _Matcher(search, connection.vendor)
     labels = coded_labels([case.pk for case in cases], connection)

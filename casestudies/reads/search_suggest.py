@@ -23,7 +23,7 @@ _QUERY_WORD = re.compile(r"\w+")
 
 def _text_sources():
     """(model, fields, published only) whose text holds the candidate words."""
-    from .models import VOCABULARIES, Case, Chapter, Country, SearchSynonym
+    from ..models import VOCABULARIES, Case, Chapter, Country, SearchSynonym
 
     yield Case, ["title", "summary", "locality", "participants"], True
     yield Chapter, ["authors", "title"], False
@@ -121,7 +121,7 @@ def suggestion(query) -> dict | None:
     None when no word has a closer spelling, or when the suggestion finds nothing
     under the same filters either.
     """
-    from .facets import CaseQuery
+    from ..facets import CaseQuery
 
     if not query.q:
         return None

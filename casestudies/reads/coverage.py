@@ -1,10 +1,7 @@
-"""Reads shared by the pages and the extracts.
+"""The coverage page's reads: how completely each chapter's cases are coded.
 
-``published_cases_for_query`` is the one place that turns a case-list query
-string into cases: the list page, the matrix and every extract call it, so a
-CSV always holds exactly the cases the list shows. The filtering, search and
-sorting live in ``casestudies.facets``. The coverage page's counts are read
-here too.
+(The case list's query, which the list, the matrix, the map, the outcomes and
+every extract share, is ``casestudies.facets.CaseQuery``: pages call it directly.)
 """
 
 from dataclasses import dataclass, field
@@ -12,32 +9,11 @@ from dataclasses import dataclass, field
 from django.core.cache import cache
 from django.db import connections
 from django.db.models import Count, Q
-from django.http import QueryDict
 
-from .facets import CaseQuery
-from .facets import cache as facet_cache
-from .models import CASE_M2M_DIMENSIONS, Case, CaseStatus, Chapter, Outcome, m2m_link
+from .. import datastamp
+from ..benchmark.synthetic import SYNTHETIC_SOURCE_SLUG
+from ..models import DIMENSION_FIELDS, Case, CaseStatus, Chapter, Outcome, m2m_link
 from .presenters import FIELD_LABELS
-from .synthetic import SYNTHETIC_SOURCE_SLUG
-
-
-def case_query(params: QueryDict) -> CaseQuery:
-    """The validated list query (cases, facets, chips). Raises ``BadParameter``.
-
-    Runs one query per facet with ticked values (to look them up), nothing else.
-    """
-    return CaseQuery(params)
-
-
-def published_cases_for_query(params: QueryDict):
-    """Published cases selected by a case-list query, in the list's order.
-
-    Applies every filter, the search and the sort of the list. Raises
-    :class:`casestudies.errors.BadParameter` for a value it cannot use. Returns a
-    lazy queryset; validating ticked facet values runs one query per such facet.
-    """
-    return CaseQuery(params).cases
-
 
 # --- the coverage page ----------------------------------------------------------------
 
@@ -87,12 +63,11 @@ def _stated_conditions() -> dict[str, Q]:
     and outcomes are "the case's id is in the link table", which PostgreSQL
     answers with one hashed scan of each table, not a probe per case.
     """
-    m2m = {name: name for name, _model in CASE_M2M_DIMENSIONS}
     conditions = {}
     for key in FIELD_LABELS:
         if key in NOT_CODED_PER_CASE:
             continue
-        if key in m2m:
+        if key in DIMENSION_FIELDS:
             through, case_field, _term = m2m_link(key)
             conditions[key] = Q(pk__in=through.objects.values(case_field.attname))
         elif key == "outcomes":
@@ -112,7 +87,7 @@ def _coverage_counts() -> dict[int, dict[str, int]]:
     cases = Case.objects.real()
     # The stamp from the database the counts come from (a replica for a public page),
     # so counts from a replica that lags are never served under a newer stamp.
-    stamp = facet_cache.data_stamp(connections[cases.db])
+    stamp = datastamp.data_stamp(connections[cases.db])
     key = f"{COVERAGE_CACHE_PREFIX}:{stamp}"
     if stamp is not None:
         cached = cache.get(key)
@@ -127,7 +102,7 @@ def _coverage_counts() -> dict[int, dict[str, int]]:
     rows = cases.order_by().values("chapter_id").annotate(**counted)
     counts = {row.pop("chapter_id"): row for row in rows}
     if stamp is not None:
-        cache.set(key, counts, facet_cache.timeout())
+        cache.set(key, counts, datastamp.timeout())
     return counts
 
 
@@ -196,7 +171,7 @@ class UnpublishedCases:
 
     def __getitem__(self, window: slice) -> list[UnpublishedRow]:
         cases = Case.objects.real()
-        stamp = facet_cache.data_stamp(connections[cases.db])  # as in _coverage_counts
+        stamp = datastamp.data_stamp(connections[cases.db])  # as in _coverage_counts
         key = f"{COVERAGE_CACHE_PREFIX}-drafts:{stamp}:{window.start}:{window.stop}"
         if stamp is not None:
             cached = cache.get(key)
@@ -220,5 +195,5 @@ class UnpublishedCases:
             for case in cases
         ]
         if stamp is not None:
-            cache.set(key, rows, facet_cache.timeout())
+            cache.set(key, rows, datastamp.timeout())
         return rows

@@ -13,7 +13,7 @@ CURATORS_GROUP = "Curators"
 
 # model name -> the actions a curator may take on it
 CURATOR_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    # "publish" is the custom publish_case permission (casestudies.workflow).
+    # "publish" is the custom publish_case permission (casestudies.writes.workflow).
     "case": ("add", "change", "delete", "view", "publish"),
     "outcome": ("add", "change", "delete", "view"),
     "casesource": ("add", "change", "delete", "view"),

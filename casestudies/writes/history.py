@@ -12,8 +12,6 @@ Reads run a fixed number of queries however long the history is: all rows are
 loaded at once and "as of" is worked out in memory.
 """
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -22,8 +20,9 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
 
-from .concurrency import lock_case, next_version
-from .models import CASE_M2M_DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
+from ..models import DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
+from .concurrency import lock_case
+from .versions import one_version
 from .workflow import publication_problems
 
 # Bookkeeping columns: they change on every save and are not content to diff or revert.
@@ -48,7 +47,7 @@ def tracked_fields() -> list[models.Field]:
 
 
 def m2m_field_names() -> list[str]:
-    return [name for name, _model in CASE_M2M_DIMENSIONS]
+    return [d.field for d in DIMENSIONS]
 
 
 @dataclass
@@ -227,8 +226,8 @@ class Labels:
             for f in tracked_fields():
                 if f.is_relation:
                     want(f.related_model, [state.fields.get(f.attname)])
-            for name, model in CASE_M2M_DIMENSIONS:
-                want(model, state.m2m.get(name, ()))
+            for d in DIMENSIONS:
+                want(d.model, state.m2m.get(d.field, ()))
             want(Outcome._meta.get_field("dimension").related_model, state.outcomes)
             want(
                 Outcome._meta.get_field("direction").related_model,
@@ -293,7 +292,7 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
                     _field_text(f, after, labels),
                 )
             )
-    for name, model in CASE_M2M_DIMENSIONS:
+    for name, model in ((d.field, d.model) for d in DIMENSIONS):
         before, after = old.m2m.get(name, frozenset()), new.m2m.get(name, frozenset())
         if before != after:
 
@@ -341,58 +340,6 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
     return changes
 
 
-@contextmanager
-def one_version(
-    case: Case, *, user, reason: str = "", created: bool | None = None
-) -> Iterator[Case]:
-    """Record every write to ``case`` inside the block as a single history version.
-
-    Without it a save, each many-to-many change and the outcome edits would each
-    leave a row, and the case's own rows would be written *before* its outcomes,
-    so no version would hold the finished edit. Inside the block the case's rows
-    are held back; on leaving it the case is saved once more, which writes one
-    row with the final values and the user and reason ("Created" for a new case).
-    Use it inside a transaction. ``created`` defaults to "the case is not saved
-    yet"; pass it when the case was first saved (without history) before the block.
-    """
-    if created is None:
-        created = case.pk is None
-    case.skip_history_when_saving = True
-    try:
-        yield case
-    finally:
-        del case.skip_history_when_saving
-    _record_untracked_children(case, user=user)
-    case._history_user = user
-    case._change_reason = reason[:100]
-    if not created:
-        case.version = next_version(case)
-    case.save()
-    if created:
-        # The row above came from an update, so simple-history typed it "changed".
-        record = Case.history.filter(id=case.pk).latest("history_date", "history_id")
-        record.history_type = "+"
-        record.save(update_fields=["history_type"])
-
-
-def _record_untracked_children(case: Case, *, user) -> None:
-    """Give outcomes and sources that have no history yet (e.g. loaded from a fixture,
-    which simple-history skips) a first row now, so this version and later ones hold them."""
-    for model in (Outcome, CaseSource):
-        # A fresh query: the admin's case carries a prefetch from before the save.
-        children = list(model.objects.filter(case=case))
-        tracked = set(
-            model.history.filter(id__in=[c.pk for c in children]).values_list("id", flat=True)
-        )
-        untracked = [c for c in children if c.pk not in tracked]
-        if untracked:
-            model.history.bulk_history_create(
-                untracked,
-                default_user=user,
-                default_change_reason="First recorded (saved without history before)",
-            )
-
-
 def case_version(case_id: int, history_id: int) -> tuple[Version, list[Version]]:
     """One version and the whole list it belongs to; ``ValidationError`` if unknown."""
     versions = case_versions(case_id)
@@ -407,12 +354,12 @@ def case_revert(
 ) -> list[str]:
     """Restore ``case`` to one of its versions: fields, coded values, outcomes and sources.
 
-    The status is left as it is (publishing goes through ``casestudies.workflow``);
+    The status is left as it is (publishing goes through ``casestudies.writes.workflow``);
     a published case cannot be reverted to content that could not be published.
     Terms deleted since the version are left out and named in the returned
     warnings. Raises ``ValidationError`` (nothing written) when the version is
     unknown or the restored case would be invalid, e.g. its old slug is taken, and
-    :class:`~casestudies.concurrency.StaleVersion` when the case is no longer at
+    :class:`~casestudies.writes.concurrency.StaleVersion` when the case is no longer at
     ``seen_version`` (the version the curator saw when choosing to revert).
     Everything happens in one transaction and leaves one new history version.
     """
@@ -444,7 +391,7 @@ def _revert(
                 setattr(locked, f.attname, target.fields[f.attname])
 
         m2m = {}
-        for name, model in CASE_M2M_DIMENSIONS:
+        for name, model in ((d.field, d.model) for d in DIMENSIONS):
             wanted = target.m2m[name]
             existing = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
             m2m[name] = existing

@@ -17,8 +17,8 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from ..models import Chapter, Source
 from . import bibtex
-from .models import Chapter, Source
 from .person_names import Name, parse_names, with_known_given_names
 
 

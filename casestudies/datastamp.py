@@ -21,68 +21,12 @@ import secrets
 from django.conf import settings
 from django.core.cache import cache
 
-from config.env import env_int
-
-from ..models import Case, Chapter, Country, Outcome
-from .definitions import TERM_FACETS
-
 STAMP_TABLE = "casestudies_facet_stamp"
-DEFAULT_TIMEOUT = 600  # seconds; the stamp, not the timeout, is what keeps counts true
-
-
-def _watched_tables() -> list[str]:
-    tables = {Case._meta.db_table, Outcome._meta.db_table, Country._meta.db_table}
-    tables.add(Chapter._meta.db_table)
-    for facet in TERM_FACETS:
-        tables.add(facet.model._meta.db_table)
-        field_name = getattr(facet, "field_name", "")
-        if field_name:
-            tables.add(Case._meta.get_field(field_name).remote_field.through._meta.db_table)
-    from ..models import OutcomeDimension, OutcomeDirection
-
-    tables.update({OutcomeDimension._meta.db_table, OutcomeDirection._meta.db_table})
-    return sorted(tables)
-
-
-def install_stamp(connection) -> None:
-    """Create the stamp table and its triggers (PostgreSQL only). Idempotent."""
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {STAMP_TABLE} "
-            "(id smallint PRIMARY KEY CHECK (id = 1), n bigint NOT NULL)"
-        )
-        cursor.execute(f"INSERT INTO {STAMP_TABLE} VALUES (1, 0) ON CONFLICT (id) DO NOTHING")
-        cursor.execute(
-            "CREATE OR REPLACE FUNCTION casestudies_facet_stamp_bump() RETURNS trigger AS $$ "
-            f"BEGIN UPDATE {STAMP_TABLE} SET n = n + 1 WHERE id = 1; RETURN NULL; END "
-            "$$ LANGUAGE plpgsql"
-        )
-        for table in _watched_tables():
-            trigger = f"{table}_facet_stamp"
-            cursor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
-            cursor.execute(
-                f"CREATE TRIGGER {trigger} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE "
-                f"ON {table} FOR EACH STATEMENT EXECUTE FUNCTION casestudies_facet_stamp_bump()"
-            )
-
-
-def uninstall_stamp(connection) -> None:
-    if connection.vendor != "postgresql":
-        return
-    with connection.cursor() as cursor:
-        for table in _watched_tables():
-            cursor.execute(f"DROP TRIGGER IF EXISTS {table}_facet_stamp ON {table}")
-        cursor.execute("DROP FUNCTION IF EXISTS casestudies_facet_stamp_bump()")
-        cursor.execute(f"DROP TABLE IF EXISTS {STAMP_TABLE}")
 
 
 def timeout() -> int:
-    """Seconds to keep counts: settings.FACET_CACHE_SECONDS, else the environment; 0 = off."""
-    if hasattr(settings, "FACET_CACHE_SECONDS"):
-        return settings.FACET_CACHE_SECONDS
-    return env_int("FACET_CACHE_SECONDS", DEFAULT_TIMEOUT)
+    """Seconds to keep counts (settings.FACET_CACHE_SECONDS); 0 = off."""
+    return settings.FACET_CACHE_SECONDS
 
 
 def data_stamp(connection) -> str | None:

@@ -2,8 +2,8 @@
 # user text always travels as a query parameter.
 """Full-text search of cases: the engines' queries for a parsed :class:`Search`.
 
-What is searched, and how the database keeps it current: casestudies/search_index.py.
-How the visitor's text is read (syntax, folding, synonyms): casestudies/search_query.py.
+What is searched, and how the database keeps it current: casestudies/reads/search_index.py.
+How the visitor's text is read (syntax, folding, synonyms): casestudies/reads/search_query.py.
 
 PostgreSQL: the ``search_vector`` column (GIN-indexed) matched with a ``tsquery``
 built from ``phraseto_tsquery`` pieces in the ``atlas_english`` configuration,
@@ -30,7 +30,7 @@ MAX_QUERY_LENGTH = 200
 
 def load_synonyms() -> Synonyms:
     """The curated variant sets (one small query)."""
-    from .models import SearchSynonym
+    from ..models import SearchSynonym
 
     return Synonyms.from_rows(SearchSynonym.objects.values_list("variants", flat=True))
 
@@ -41,9 +41,6 @@ def parse_search(text: str) -> Search:
 
 
 # --- the index's life cycle ----------------------------------------------------------------
-
-install_search_index = search_index.install
-uninstall_search_index = search_index.uninstall
 
 
 def repair_after_migrate(using="default", **kwargs) -> None:
@@ -149,7 +146,7 @@ class StoredSearchVector(Expression):
     output_field = _VECTOR_FIELD
 
     def resolve_expression(self, query=None, *args, **kwargs):
-        from .models import Case
+        from ..models import Case
 
         _VECTOR_FIELD.model = Case
         return Col(query.get_initial_alias(), _VECTOR_FIELD)

@@ -1,0 +1,1 @@
+"""Benchmark tooling inside the app: synthetic cases (never the book's data)."""

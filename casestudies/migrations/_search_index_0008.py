@@ -1,0 +1,430 @@
+# ruff: noqa: S608 -- SQL built from model metadata and this module's constants only.
+"""The search index as migrations 0003 and 0008 install it: a frozen copy.
+
+A copy of ``casestudies/reads/search_index.py`` (install and uninstall and what they
+need) as it stood when 0008 was the latest migration, so that what a migration
+installs never changes with the app's code. The tables and columns still come
+from the ``apps`` the migration passes: 0003 gets the index of its own schema.
+
+A change to the live index (casestudies/reads/search_index.py) that the database must
+see needs a new migration that installs it, with a frozen copy of its own. The
+underscore keeps Django's migration loader from reading this module as a migration.
+"""
+
+from dataclasses import dataclass
+
+FTS_TABLE = "casestudies_case_fts"
+FTS_COLUMNS = ["title", "coded", "summary", "body", "notes"]
+# bm25 weights of the FTS columns, mirroring PostgreSQL's A, A, B, C, D.
+FTS_WEIGHTS = "10.0, 10.0, 4.0, 2.0, 1.0"
+PG_CONFIG = "atlas_english"
+PG_INDEX = "casestudies_case_search_gin"
+# Bulk loads set this (transaction-local) so PostgreSQL's triggers skip their work.
+PG_DEFER_SETTING = "atlas.search_deferred"
+_TRIGGER_PREFIX = "casestudies_search_"
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A table whose rows the document reads: ``case_ids`` finds the cases a change touches.
+
+    ``case_ids`` is SQL with ``{keys}``: a subquery of the changed rows' ``key`` column.
+    """
+
+    table: str
+    key: str
+    case_ids: str
+    on_insert_delete: bool  # link rows: their arrival and removal change documents
+
+
+def _meta(model):
+    return model._meta
+
+
+def _has_label(model) -> bool:
+    names = {f.name for f in _meta(model).get_fields()}
+    return {"label", "synonyms"} <= names
+
+
+def _label_text(alias: str) -> str:
+    return f"{alias}.label || ' ' || {alias}.synonyms"
+
+
+class _Schema:
+    """Table and column names of the models the document reads."""
+
+    def __init__(self, apps):
+        self.Case = apps.get_model("casestudies", "Case")
+        self.Outcome = apps.get_model("casestudies", "Outcome")
+        self.Country = apps.get_model("casestudies", "Country")
+        self.Chapter = apps.get_model("casestudies", "Chapter")
+        self.case = _meta(self.Case).db_table
+
+    def m2m_links(self):
+        """(link table, case column, term column, term model) per many-to-many of Case."""
+        for field in _meta(self.Case).many_to_many:
+            through = field.remote_field.through
+            target = field.related_model
+            if target is not self.Country and not _has_label(target):
+                continue  # e.g. the sources: references, not codes
+            t = _meta(through)
+            yield (
+                t.db_table,
+                t.get_field(field.m2m_field_name()).column,
+                t.get_field(field.m2m_reverse_field_name()).column,
+                target,
+            )
+
+    def label_fks(self, model):
+        """(column, vocabulary model) of each foreign key of ``model`` to a vocabulary."""
+        for field in _meta(model).concrete_fields:
+            if field.is_relation and _has_label(field.related_model):
+                yield field.column, field.related_model
+
+
+def _agg(expression: str, vendor: str) -> str:
+    if vendor == "postgresql":
+        return f"string_agg({expression}, ' ')"
+    return f"group_concat({expression}, ' ')"
+
+
+def _text_parts(schema: _Schema, vendor: str, case: str) -> dict[str, list[str]]:
+    """SQL expressions of the document's text per part, for the case row aliased ``case``."""
+    coded = []
+    for link, case_col, term_col, model in schema.m2m_links():
+        term = _meta(model).db_table
+        if model is schema.Country:
+            labels = ["co.name"]
+            joins = [f"JOIN {term} co ON co.{_meta(model).pk.column} = l.{term_col}"]
+            for i, (column, vocab) in enumerate(schema.label_fks(model)):
+                labels.append(f"coalesce({_label_text(f'g{i}')}, '')")
+                joins.append(f"LEFT JOIN {_meta(vocab).db_table} g{i} ON g{i}.id = co.{column}")
+            text = " || ' ' || ".join(labels)
+        else:
+            text = _label_text("v")
+            joins = [f"JOIN {term} v ON v.id = l.{term_col}"]
+        coded.append(
+            f"(SELECT {_agg(text, vendor)} FROM {link} l {' '.join(joins)} "
+            f"WHERE l.{case_col} = {case}.id)"
+        )
+    for column, vocab in schema.label_fks(schema.Case):
+        coded.append(
+            f"(SELECT {_label_text('v')} FROM {_meta(vocab).db_table} v "
+            f"WHERE v.id = {case}.{column})"
+        )
+    outcome = _meta(schema.Outcome).db_table
+    outcome_case = _meta(schema.Outcome).get_field("case").column
+    labels, joins = [], []
+    for i, (column, vocab) in enumerate(schema.label_fks(schema.Outcome)):
+        labels.append(_label_text(f"o{i}"))
+        joins.append(f"JOIN {_meta(vocab).db_table} o{i} ON o{i}.id = o.{column}")
+    if labels:
+        outcome_labels = " || ' ' || ".join(labels)
+        coded.append(
+            f"(SELECT {_agg(outcome_labels, vendor)} FROM {outcome} o "
+            f"{' '.join(joins)} WHERE o.{outcome_case} = {case}.id)"
+        )
+    chapter = _meta(schema.Chapter).db_table
+    return {
+        "title": [f"{case}.title"],
+        "coded": coded,
+        "summary": [f"{case}.summary"],
+        "body": [
+            f"{case}.locality",
+            f"{case}.participants",
+            f"(SELECT {_agg('o.finding', vendor)} FROM {outcome} o "
+            f"WHERE o.{outcome_case} = {case}.id)",
+            f"(SELECT ch.authors || ' ' || ch.title FROM {chapter} ch "
+            f"WHERE ch.id = {case}.chapter_id)",
+        ],
+        "notes": [f"{case}.coder_note"],
+    }
+
+
+def _case_columns(schema: _Schema) -> list[str]:
+    """The case's own columns the document reads."""
+    own = ["title", "summary", "locality", "participants", "coder_note", "chapter_id"]
+    return own + [column for column, _ in schema.label_fks(schema.Case)]
+
+
+def _joined(parts: list[str]) -> str:
+    return " || ' ' || ".join(f"coalesce({p}, '')" for p in parts)
+
+
+def _watches(schema: _Schema) -> list[Watch]:
+    case = schema.case
+    country_link = None
+    watches = []
+    for link, case_col, term_col, model in schema.m2m_links():
+        watches.append(Watch(link, case_col, "{keys}", True))
+        watches.append(
+            Watch(
+                _meta(model).db_table,
+                _meta(model).pk.column,
+                f"SELECT {case_col} FROM {link} WHERE {term_col} IN ({{keys}})",
+                False,
+            )
+        )
+        if model is schema.Country:
+            country_link = (link, case_col, term_col)
+    if country_link:
+        link, case_col, term_col = country_link
+        country = _meta(schema.Country)
+        for column, vocab in schema.label_fks(schema.Country):
+            watches.append(
+                Watch(
+                    _meta(vocab).db_table,
+                    "id",
+                    f"SELECT {case_col} FROM {link} WHERE {term_col} IN "
+                    f"(SELECT {country.pk.column} FROM {country.db_table} "
+                    f"WHERE {column} IN ({{keys}}))",
+                    False,
+                )
+            )
+    for column, vocab in schema.label_fks(schema.Case):
+        ids = f"SELECT id FROM {case} WHERE {column} IN ({{keys}})"
+        watches.append(Watch(_meta(vocab).db_table, "id", ids, False))
+    outcome = _meta(schema.Outcome)
+    outcome_case = outcome.get_field("case").column
+    watches.append(Watch(outcome.db_table, outcome_case, "{keys}", True))
+    for column, vocab in schema.label_fks(schema.Outcome):
+        ids = f"SELECT {outcome_case} FROM {outcome.db_table} WHERE {column} IN ({{keys}})"
+        watches.append(Watch(_meta(vocab).db_table, "id", ids, False))
+    chapter = _meta(schema.Chapter).db_table
+    watches.append(
+        Watch(chapter, "id", f"SELECT id FROM {case} WHERE chapter_id IN ({{keys}})", False)
+    )
+    return watches
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+
+def _pg_fold(sql: str) -> str:
+    return f"casestudies_search_text({sql})"
+
+
+def _pg_statements(schema: _Schema) -> list[str]:
+    parts = _text_parts(schema, "postgresql", "c")
+    weights = {"title": "A", "coded": "A", "summary": "B", "body": "C", "notes": "D"}
+    vector = " || ".join(
+        f"setweight(to_tsvector('{PG_CONFIG}', {_pg_fold(_joined(parts[name]))}), '{weight}')"
+        for name, weight in weights.items()
+    )
+    case, chapter = schema.case, _meta(schema.Chapter).db_table
+    statements = [
+        "CREATE EXTENSION IF NOT EXISTS unaccent",
+        "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+        f"""DO $$ BEGIN
+          IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '{PG_CONFIG}') THEN
+            CREATE TEXT SEARCH CONFIGURATION {PG_CONFIG} (COPY = english);
+          END IF;
+        END $$""",
+        f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} "
+        "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
+        f"ALTER TABLE {case} ADD COLUMN IF NOT EXISTS search_vector tsvector",
+        # The text and, after it, its hyphenated compounds joined: "state-owned" is
+        # found as "state owned" (the parser's parts) and as "stateowned".
+        r"""CREATE OR REPLACE FUNCTION casestudies_search_text(t text) RETURNS text AS $$
+        SELECT t || ' ' || coalesce((SELECT string_agg(replace(m[1], '-', ''), ' ')
+          FROM regexp_matches(t, '(\w+(?:-\w+)+)', 'g') m), '')
+        $$ LANGUAGE sql IMMUTABLE""",
+        # The row type argument lets the BEFORE trigger pass NEW, not yet stored.
+        f"""CREATE OR REPLACE FUNCTION casestudies_case_search_document(c {case})
+        RETURNS tsvector AS $$ SELECT {vector} $$ LANGUAGE sql STABLE""",
+        f"""CREATE OR REPLACE FUNCTION casestudies_case_search_vector() RETURNS trigger AS $$
+        BEGIN
+          IF coalesce(current_setting('{PG_DEFER_SETTING}', true), '') <> 'on' THEN
+            NEW.search_vector := casestudies_case_search_document(NEW);
+          END IF;
+          RETURN NEW;
+        END $$ LANGUAGE plpgsql""",
+        # TG_ARGV[0]: SQL of the touched cases' ids, reading the transition table.
+        f"""CREATE OR REPLACE FUNCTION casestudies_search_reindex() RETURNS trigger AS $$
+        BEGIN
+          IF coalesce(current_setting('{PG_DEFER_SETTING}', true), '') <> 'on' THEN
+            EXECUTE 'UPDATE {case} c SET search_vector = casestudies_case_search_document(c) '
+              || 'WHERE c.id IN (' || TG_ARGV[0] || ')';
+          END IF;
+          RETURN NULL;
+        END $$ LANGUAGE plpgsql""",
+        f"DROP TRIGGER IF EXISTS casestudies_case_search_vector_trg ON {case}",
+        f"""CREATE TRIGGER casestudies_case_search_vector_trg
+        BEFORE INSERT OR UPDATE OF {", ".join(_case_columns(schema))}
+        ON {case} FOR EACH ROW EXECUTE FUNCTION casestudies_case_search_vector()""",
+        f"DROP TRIGGER IF EXISTS casestudies_chapter_search_trg ON {chapter}",
+        "DROP FUNCTION IF EXISTS casestudies_chapter_search_touch()",
+    ]
+    by_table: dict[str, list[Watch]] = {}
+    for watch in _watches(schema):
+        by_table.setdefault(watch.table, []).append(watch)
+    for table, watches in by_table.items():
+        events = ["UPDATE"]
+        if any(w.on_insert_delete for w in watches):
+            events += ["INSERT", "DELETE"]
+        for event in events:
+            name = f"{_TRIGGER_PREFIX}{event.lower()}"
+            rows = "OLD" if event == "DELETE" else "NEW"
+            ids = " UNION ".join(
+                w.case_ids.format(keys=f"SELECT {w.key} FROM changed_rows") for w in watches
+            )
+            quoted_ids = ids.replace("'", "''")
+            statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            statements.append(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} "
+                f"REFERENCING {rows} TABLE AS changed_rows FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION casestudies_search_reindex('{quoted_ids}')"
+            )
+    statements += [
+        f"UPDATE {case} c SET search_vector = casestudies_case_search_document(c)",
+        f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON {case} USING GIN (search_vector)",
+    ]
+    return statements
+
+
+def _pg_drop_statements(schema: _Schema) -> list[str]:
+    statements = []
+    for table in sorted({w.table for w in _watches(schema)}):
+        for event in ("update", "insert", "delete"):
+            statements.append(f"DROP TRIGGER IF EXISTS {_TRIGGER_PREFIX}{event} ON {table}")
+    statements += [
+        f"DROP TRIGGER IF EXISTS casestudies_case_search_vector_trg ON {schema.case}",
+        "DROP FUNCTION IF EXISTS casestudies_search_reindex()",
+        "DROP FUNCTION IF EXISTS casestudies_case_search_vector()",
+        f"DROP FUNCTION IF EXISTS casestudies_case_search_document({schema.case})",
+        "DROP FUNCTION IF EXISTS casestudies_search_text(text)",
+        f"DROP TEXT SEARCH CONFIGURATION IF EXISTS {PG_CONFIG}",
+    ]
+    return statements
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+
+def _sqlite_fold(sql: str) -> str:
+    # SQLite has no regular expressions: a text with a hyphen gets a second copy with
+    # every hyphen removed (its words count twice; ranking barely moves).
+    return (
+        "(SELECT CASE WHEN instr(x, '-') > 0 THEN x || ' ' || replace(x, '-', '') ELSE x END "
+        f"FROM (SELECT {sql} AS x))"
+    )
+
+
+def _sqlite_row_sql(schema: _Schema) -> str:
+    parts = _text_parts(schema, "sqlite", "c")
+    columns = ", ".join(_sqlite_fold(_joined(parts[name])) for name in FTS_COLUMNS)
+    return f"SELECT c.id, {columns} FROM {schema.case} c"
+
+
+def _sqlite_insert() -> str:
+    return f"INSERT INTO {FTS_TABLE}(rowid, {', '.join(FTS_COLUMNS)}) "
+
+
+def _sqlite_triggers(schema: _Schema) -> dict[str, str]:
+    """{trigger name: CREATE TRIGGER}: delete and re-insert the touched cases' rows."""
+    row, insert, case = _sqlite_row_sql(schema), _sqlite_insert(), schema.case
+
+    def body(ids: str) -> str:
+        return (
+            f"BEGIN DELETE FROM {FTS_TABLE} WHERE rowid IN ({ids}); "
+            f"{insert} {row} WHERE c.id IN ({ids}); END"
+        )
+
+    triggers = {
+        f"{_TRIGGER_PREFIX}case_ai": f"AFTER INSERT ON {case} {body('SELECT NEW.id')}",
+        f"{_TRIGGER_PREFIX}case_ad": (
+            f"AFTER DELETE ON {case} BEGIN DELETE FROM {FTS_TABLE} WHERE rowid = OLD.id; END"
+        ),
+        f"{_TRIGGER_PREFIX}case_au": (
+            f"AFTER UPDATE OF {', '.join(_case_columns(schema))} ON {case} "
+            + body("SELECT OLD.id UNION SELECT NEW.id")
+        ),
+    }
+    by_table: dict[str, list[Watch]] = {}
+    for watch in _watches(schema):
+        by_table.setdefault(watch.table, []).append(watch)
+    for table, watches in by_table.items():
+        events = {"au": ("UPDATE", ["OLD", "NEW"])}
+        if any(w.on_insert_delete for w in watches):
+            events.update({"ai": ("INSERT", ["NEW"]), "ad": ("DELETE", ["OLD"])})
+        for suffix, (event, rows) in events.items():
+            ids = " UNION ".join(
+                w.case_ids.format(keys=f"SELECT {r}.{w.key}") for w in watches for r in rows
+            )
+            triggers[f"{_TRIGGER_PREFIX}{table}_{suffix}"] = f"AFTER {event} ON {table} {body(ids)}"
+    return triggers
+
+
+def sqlite_has_fts5(connection) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA compile_options")
+        return "ENABLE_FTS5" in {row[0] for row in cursor.fetchall()}
+
+
+def _sqlite_existing_triggers(cursor) -> set[str]:
+    cursor.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE %s",
+        [_TRIGGER_PREFIX + "%"],
+    )
+    return {row[0] for row in cursor.fetchall()}
+
+
+def _sqlite_fts_columns(cursor) -> list[str]:
+    cursor.execute(f"PRAGMA table_info({FTS_TABLE})")
+    return [row[1] for row in cursor.fetchall()]
+
+
+# Triggers and FTS table of the index before this module (migration 0003).
+_OLD_SQLITE_TRIGGERS = [
+    "casestudies_case_fts_ai",
+    "casestudies_case_fts_ad",
+    "casestudies_case_fts_au",
+    "casestudies_chapter_fts_au",
+]
+
+
+def _install_sqlite(connection, schema: _Schema) -> None:
+    triggers = _sqlite_triggers(schema)
+    with connection.cursor() as cursor:
+        for name in _OLD_SQLITE_TRIGGERS:
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        columns = _sqlite_fts_columns(cursor)
+        rebuild = columns != FTS_COLUMNS or _sqlite_existing_triggers(cursor) != set(triggers)
+        if columns and columns != FTS_COLUMNS:
+            cursor.execute(f"DROP TABLE {FTS_TABLE}")
+        cursor.execute(
+            f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+            f"{', '.join(FTS_COLUMNS)}, tokenize = 'porter unicode61 remove_diacritics 2')"
+        )
+        for name in _sqlite_existing_triggers(cursor):
+            cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+        for name, sql in triggers.items():
+            cursor.execute(f"CREATE TRIGGER {name} {sql}")
+        if rebuild:
+            # Triggers were missing (a new database, a table rebuild dropped them, a
+            # bulk load): the index may have missed writes, so rebuild it.
+            cursor.execute(f"DELETE FROM {FTS_TABLE}")
+            cursor.execute(_sqlite_insert() + _sqlite_row_sql(schema))
+
+
+def install(connection, apps) -> None:
+    """Create (or repair) the index of ``apps``'s schema, its triggers, and fill it. Idempotent."""
+    schema = _Schema(apps)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for sql in _pg_statements(schema):
+                cursor.execute(sql)
+    elif connection.vendor == "sqlite" and sqlite_has_fts5(connection):
+        _install_sqlite(connection, schema)
+
+
+def uninstall(connection, apps) -> None:
+    schema = _Schema(apps)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            for sql in _pg_drop_statements(schema):
+                cursor.execute(sql)
+        elif connection.vendor == "sqlite":
+            for name in _sqlite_existing_triggers(cursor):
+                cursor.execute(f"DROP TRIGGER IF EXISTS {name}")
+            cursor.execute(f"DROP TABLE IF EXISTS {FTS_TABLE}")

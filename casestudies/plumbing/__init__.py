@@ -1,0 +1,1 @@
+"""Plumbing: bad-input handling, URL converters, context processors, fixtures, licences, roles."""

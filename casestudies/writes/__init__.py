@@ -1,0 +1,1 @@
+"""Writes of curated content: the publishing workflow, versions and history, concurrency."""
