@@ -1,9 +1,18 @@
 """Related cases on the case page: same policy field elsewhere, the same chapter."""
 
+import random
+
 import pytest
+from django.db import connection
 
 from casestudies.models import Case, CaseStatus
-from casestudies.reads.related import MAX_SAME_FIELD, related_cases
+from casestudies.reads import related_index
+from casestudies.reads.related import (
+    MAX_SAME_CHAPTER,
+    MAX_SAME_FIELD,
+    choose_by_sql,
+    related_cases,
+)
 
 from .factories import (
     CaseFactory,
@@ -17,6 +26,9 @@ pytestmark = pytest.mark.django_db
 
 # N+1 guard for the whole case page, related cases included.
 CASE_PAGE_MAX_QUERIES = 30
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
+)
 
 
 @pytest.fixture
@@ -125,3 +137,105 @@ def test_case_page_query_count_is_bounded(client, world, django_assert_max_num_q
         CaseFactory(chapter=world["case"].chapter)
     with django_assert_max_num_queries(CASE_PAGE_MAX_QUERIES):
         assert client.get("/cases/this/").status_code == 200
+
+
+def _page_queries(client, path) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(path).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_case_page_query_count_is_pinned_whatever_the_data(client, world):
+    """The same number of queries with one related case or a full list of each kind.
+
+    PostgreSQL: the case's pk, the data stamp, the index (built afresh inside a test's
+    transaction, kept between requests otherwise), the case with its related cases
+    (one query and eleven prefetches), the live release. SQLite chooses in SQL.
+    """
+    expected = 16 if connection.vendor == "postgresql" else 28
+    assert _page_queries(client, "/cases/this/") == expected
+    for _ in range(MAX_SAME_CHAPTER + 3):
+        CaseFactory(
+            countries=[CountryFactory()], policy_fields=[*world["case"].policy_fields.all()]
+        )
+        CaseFactory(chapter=world["case"].chapter)
+    assert _page_queries(client, "/cases/this/") == expected
+
+
+def _varied_world(rng: random.Random) -> list[Case]:
+    countries = [CountryFactory() for _ in range(5)]
+    fields = [PolicyFieldFactory() for _ in range(4)]
+    chapters = [CaseFactory().chapter for _ in range(3)]
+    cases = []
+    for i in range(60):
+        cases.append(
+            CaseFactory(
+                title=rng.choice(["Alpha", "beta", "Gamma", "delta", "Épsilon"]) + f" {i % 7}",
+                chapter=rng.choice(chapters),
+                countries=rng.sample(countries, rng.randint(0, 2)),
+                policy_fields=rng.sample(fields, rng.randint(0, 3)),
+                status=rng.choice([CaseStatus.PUBLISHED] * 4 + [CaseStatus.DRAFT]),
+            )
+        )
+    return cases
+
+
+@postgres_only
+def test_the_in_memory_index_chooses_what_the_sql_chooses(db):
+    """Every published case of a varied world: same lists, same order, same totals."""
+    cases = _varied_world(random.Random(18))
+    index = related_index.build("default")
+    published = Case.objects.published().with_related()
+    assert index.size == published.count()
+    for case in published:
+        assert index.choose(case.pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER) == choose_by_sql(case)
+    draft = next(case for case in cases if case.status == CaseStatus.DRAFT)
+    assert index.choose(draft.pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER) is None
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The index's monotonic clock, moved by hand; no index kept before or after."""
+    now = [1000.0]
+    monkeypatch.setattr(related_index.time, "monotonic", lambda: now[0])
+    related_index.forget()
+    yield now
+    related_index.forget()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_the_index_is_kept_until_a_write_changes_the_data_stamp(world, clock):
+    kept = related_index.current("default")
+    assert related_index.current("default") is kept  # no write: the same index
+    newcomer = CaseFactory(
+        countries=[CountryFactory()], policy_fields=[*world["case"].policy_fields.all()]
+    )
+    clock[0] += related_index.MIN_REBUILD_SECONDS
+    fresh = related_index.current("default")
+    assert fresh is not kept
+    assert kept.choose(newcomer.pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER) is None
+    chosen = fresh.choose(world["case"].pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER)
+    assert newcomer.pk in chosen.same_field
+    Case.objects.filter(pk=newcomer.pk).update(status=CaseStatus.DRAFT)
+    clock[0] += related_index.MIN_REBUILD_SECONDS
+    chosen = related_index.current("default").choose(
+        world["case"].pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER
+    )
+    assert newcomer.pk not in chosen.same_field
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_writes_in_quick_succession_fall_back_to_sql_not_to_a_stale_index(world, clock):
+    assert related_index.current("default") is not None
+    CaseFactory(countries=[CountryFactory()], policy_fields=[PolicyFieldFactory()])
+    clock[0] += related_index.MIN_REBUILD_SECONDS / 2
+    assert related_index.current("default") is None  # stale, too soon to rebuild
+    related = related_cases(_load(world["case"]))  # the SQL choice meanwhile
+    assert [r.case.slug for r in related.same_field] == ["danish-childcare"]
+    clock[0] += related_index.MIN_REBUILD_SECONDS
+    assert related_index.current("default") is not None

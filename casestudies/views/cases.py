@@ -1,6 +1,6 @@
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.utils.translation import gettext
 
 from ..facets import CaseQuery
@@ -8,7 +8,7 @@ from ..models import Case
 from ..plumbing.bad_parameter import BadParameter
 from ..reads.citations import chapter_apa, chapter_bibtex
 from ..reads.presenters import case_field_rows
-from ..reads.related import related_cases
+from ..reads.related import published_case_with_related
 from ..reads.search import uses_fts
 from ..reads.search_explain import explain
 from ..reads.search_suggest import suggestion
@@ -88,13 +88,23 @@ def _removals(query, chips) -> list[dict]:
 
 
 def case_detail(request, slug):
-    case = get_object_or_404(Case.objects.published().with_related(), slug=slug)
+    """One case: its coding, outcomes, sources, related cases and citations.
+
+    A fixed number of queries: on PostgreSQL the case's pk, the data stamp, one
+    ``with_related`` load of the case and its related cases together (a query and
+    eleven prefetches) and the live release; related cases come from the in-memory
+    index (casestudies/reads/related_index.py). SQLite chooses them in SQL instead.
+    """
+    try:
+        case, related = published_case_with_related(slug)
+    except Case.DoesNotExist as exc:
+        raise Http404("No published case here.") from exc
     context = {
         "case": case,
         "rows": case_field_rows(case),
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
-        "related": related_cases(case),
+        "related": related,
         **record_citation(
             request,
             title=case.title,
