@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-fast lint format install setup browser axe check-deploy load-test bench bench-comparison map-geometry screenshots clean
+.PHONY: run test test-fast lint format install setup browser gettext axe messages check-deploy load-test bench bench-comparison map-geometry screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,12 +28,21 @@ run: setup
 browser:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium; }
 
+## GNU gettext for the catalogue tests and makemessages (needs root; skipped when there).
+gettext:
+	@command -v xgettext >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq gettext; }
+
+## Update the message catalogues from the sources (docs/languages.md), then translate
+## the new entries and run `manage.py compilemessages`.
+messages: install gettext
+	$(BIN)/python manage.py makemessages -l de -l fr -l es --no-obsolete -i "node_modules/*" -i ".venv*" -i "bench/*" -i "tests/*" -i "scripts/*"
+
 ## axe-core for the accessibility tests, pinned in package-lock.json (skipped when installed).
 axe:
 	@test -f node_modules/axe-core/axe.min.js || npm ci --no-audit --no-fund
 
 ## The whole test suite (lint, migrations check, pytest with the browser tests).
-test: install browser axe
+test: install browser gettext axe
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run

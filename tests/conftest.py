@@ -1,6 +1,8 @@
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.utils import translation
 
 from casestudies.models import CaseSource
 from casestudies.plumbing.roles import curators_group_sync
@@ -23,6 +25,19 @@ from .factories import (
     ProviderTypeFactory,
     SourceFactory,
 )
+
+
+@pytest.fixture(autouse=True)
+def _english_between_tests():
+    """Each test starts in the default language.
+
+    A request activates its language in the thread that serves it, which for the test
+    client is the test's own: a German page would otherwise leave reverse() in the
+    next test making German (/de/) addresses.
+    """
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

@@ -167,8 +167,8 @@ def test_the_draft_list_is_paged(curator_client, monkeypatch):
         CaseFactory(chapter=chapter, title=f"Draft {n:02}", status=CaseStatus.DRAFT)
     first = curator_client.get(URL).content.decode()
     second = curator_client.get(URL, {"page": 2}).content.decode()
-    assert first.count('<th scope="row">Draft ') == 5
-    assert second.count('<th scope="row">Draft ') == 2
+    assert first.count('<th scope="row" lang="en">Draft ') == 5
+    assert second.count('<th scope="row" lang="en">Draft ') == 2
     assert "Draft 06" in second and "Draft 06" not in first
 
 

@@ -205,7 +205,7 @@ def test_release_pages_list_newest_first_with_downloads_and_citations(client, at
 
     detail = client.get("/releases/1.1/").content.decode()
     assert "Adds a case." in detail
-    assert "<code>new-case</code> New case" in detail
+    assert '<code>new-case</code> <span lang="en">New case</span>' in detail
     bibtex = detail.split('data-copy-label="BibTeX entry of release 1.1">')[1].split("</pre>")[0]
     entry = parse_string(bibtex.replace("&amp;", "&"), "bibtex").entries["coproduction-atlas-1.1"]
     assert entry.fields["version"] == "1.1"

@@ -58,7 +58,7 @@ def test_footer_says_how_to_cite_and_the_licence(client):
     assert "MIT licence" in footer
     # The data licence, linked, and the summaries' status.
     assert (
-        '<a href="https://creativecommons.org/licenses/by/4.0/" rel="license">'
+        '<a href="https://creativecommons.org/licenses/by/4.0/" rel="license" translate="no">'
         "Creative Commons Attribution 4.0 International (CC-BY-4.0)</a>"
     ) in footer
     assert "Summaries paraphrase the book" in footer

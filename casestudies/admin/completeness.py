@@ -16,7 +16,7 @@ from ..reads.presenters import case_field_rows
 def coding_completeness(case: Case) -> tuple[int, int, list[str]]:
     """(coded, total, labels of the missing rows). No query on a prefetched case."""
     rows = case_field_rows(case)
-    missing = [row.label for row in rows if not row.is_stated]
+    missing = [str(row.label) for row in rows if not row.is_stated]
     return len(rows) - len(missing), len(rows), missing
 
 

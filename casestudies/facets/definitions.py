@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from ..models import (
     DIMENSIONS,
@@ -29,6 +30,8 @@ from ..models import (
     OutcomeDirection,
     WelfareTradition,
     WorldRegion,
+    country_name,
+    term_label,
 )
 
 COUNTRY_LINK = Case.countries.through
@@ -95,6 +98,14 @@ class TermFacet:
         if self.model is Chapter:
             return f"{term.number}. {term.authors}"
         return str(term)
+
+    def localize(self, key: str, label: str) -> str:
+        """A term's label from the counting query (English) in the page's language."""
+        if self.model is Chapter:  # a chapter is named by its authors: no translation
+            return label
+        if self.model is Country:
+            return country_name(key, label)
+        return str(term_label(self.model, key, label))
 
     def condition(self, term_ids: list) -> Q:
         raise NotImplementedError
@@ -205,20 +216,20 @@ TERM_FACETS: list[TermFacet] = [
     _DIMENSION_FACETS[0],
     CountryGroupFacet(
         "welfare_tradition",
-        "Welfare tradition",
+        _("Welfare tradition"),
         WelfareTradition,
         "slug",
         country_field="welfare_tradition",
     ),
     CountryGroupFacet(
         "world_region",
-        "World region",
+        _("World region"),
         WorldRegion,
         "slug",
         country_field="world_region",
     ),
     *_DIMENSION_FACETS[1:],
-    ChapterFacet("chapter", "Chapter", Chapter, "number"),
+    ChapterFacet("chapter", _("Chapter"), Chapter, "number"),
 ]
 
 
@@ -226,7 +237,7 @@ class OutcomeFacet:
     """Outcome as dimension × direction: ``outcome=service-quality:improved``."""
 
     param = "outcome"
-    label = "Outcome"
+    label = _("Outcome")
 
     @staticmethod
     def condition(pairs: list[tuple[int, int]]) -> Q:

@@ -14,6 +14,8 @@ from django import forms
 from django.db import connections
 from django.db.models import Value
 from django.http import QueryDict
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import MAX_YEAR, MIN_YEAR, OutcomeDimension, OutcomeDirection
 from ..plumbing.bad_parameter import BadParameter
@@ -22,11 +24,11 @@ from ..reads.search_query import Search
 from .definitions import OUTCOME_FACET, TERM_FACETS, TermFacet
 
 SORTS = {
-    "relevance": "Relevance",
-    "title": "Title (A–Z)",
-    "country": "Country (A–Z)",
-    "start_year": "Start year (earliest first)",
-    "updated": "Recently updated",
+    "relevance": _("Relevance"),
+    "title": _("Title (A–Z)"),
+    "country": _("Country (A–Z)"),
+    "start_year": _("Start year (earliest first)"),
+    "updated": _("Recently updated"),
 }
 MULTI_PARAMS = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
 SINGLE_PARAMS = ["q", "year_from", "year_to", "sort"]
@@ -48,17 +50,23 @@ def clean_params(params: QueryDict) -> QueryDict:
                 value = value.upper()
             if "\x00" in value or (key == "chapter" and value and not _is_chapter_number(value)):
                 # Caught before any look-up: the database would choke on these.
-                raise BadParameter(key, f"unknown value {value[:40]!r}.", _allowed(key))
+                raise BadParameter(
+                    key, gettext("unknown value %(value)r.") % {"value": value[:40]}, _allowed(key)
+                )
             if value and value not in values:
                 values.append(value)
         if len(values) > MAX_VALUES:
-            raise BadParameter(key, f"at most {MAX_VALUES} values may be selected at once.")
+            raise BadParameter(
+                key,
+                gettext("at most %(limit)s values may be selected at once.")
+                % {"limit": MAX_VALUES},
+            )
         if values:
             cleaned.setlist(key, values)
     for key in SINGLE_PARAMS:
         value = (params.getlist(key) or [""])[-1].strip()
         if "\x00" in value:
-            raise BadParameter(key, "contains a null character.")
+            raise BadParameter(key, gettext("contains a null character."))
         if value:
             cleaned[key] = value
     return cleaned
@@ -211,7 +219,9 @@ class CaseFilterSet(django_filters.FilterSet):
             end = self.form.cleaned_data.get("year_to")
             if start is not None and end is not None and start > end:
                 raise BadParameter(
-                    "year_from", f"the start ({start}) is after the end (year_to={end})."
+                    "year_from",
+                    gettext("the start (%(start)s) is after the end (year_to=%(end)s).")
+                    % {"start": start, "end": end},
                 )
             return self
         for name, errors in self.form.errors.as_data().items():
@@ -223,15 +233,21 @@ def _bad_parameter(filter_, name: str, error: forms.ValidationError) -> BadParam
     params = error.params or {}
     value = params.get("value", params.get("pk"))
     if name in ("year_from", "year_to"):
-        return BadParameter(name, f"must be a whole year from {MIN_YEAR} to {MAX_YEAR}.")
+        message = gettext("must be a whole year from %(first)s to %(last)s.")
+        return BadParameter(name, message % {"first": MIN_YEAR, "last": MAX_YEAR})
     if name == "q" and error.code == "max_length":
-        return BadParameter(name, f"a search may be at most {MAX_QUERY_LENGTH} characters long.")
+        message = gettext("a search may be at most %(limit)s characters long.")
+        return BadParameter(name, message % {"limit": MAX_QUERY_LENGTH})
     if name == "sort":
-        return BadParameter(name, f"unknown sort '{value}'.", list(SORTS))
+        return BadParameter(
+            name, gettext("unknown sort '%(value)s'.") % {"value": value}, list(SORTS)
+        )
     if name == "outcome":
-        return BadParameter(name, f"unknown outcome '{value}'.", _outcome_values())
+        message = gettext("unknown outcome '%(value)s'.") % {"value": value}
+        return BadParameter(name, message, _outcome_values())
     if isinstance(filter_, TermFilter):
-        return BadParameter(name, f"unknown value '{value}'.", _allowed(name))
+        message = gettext("unknown value '%(value)s'.") % {"value": value}
+        return BadParameter(name, message, _allowed(name))
     return BadParameter(name, " ".join(error.messages))
 
 

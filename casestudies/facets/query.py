@@ -21,9 +21,10 @@ from django.db import connections
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
+from django.utils.translation import gettext_lazy as _
 
 from .. import datastamp
-from ..models import Case, Country
+from ..models import Case, Country, outcome_label
 from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
@@ -174,6 +175,7 @@ class CaseQuery:
             selected = set(self.params.getlist(facet.param))
             panel = FacetPanel(facet.param, facet.label)
             for key, label, n in rows_by_param[facet.param]:
+                label = facet.localize(key, label)  # cached in English, shown translated
                 value = FacetValue(key, label, n, key in selected, f"f-{facet.param}-{key}")
                 (panel.values if n or value.selected else panel.empty).append(value)
             panels.append(panel)
@@ -254,7 +256,7 @@ class CaseQuery:
             cursor.execute(sql, cte_params)
             rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[4]))
         result = {param: [] for param in params}
-        for index, key, label, extra, _, n in rows:
+        for index, key, label, extra, _order, n in rows:
             if index < 0:
                 result["count"] = n
             elif params[index] == OUTCOME_FACET.param:
@@ -267,11 +269,13 @@ class CaseQuery:
         selected = {v["key"]: v for v in self.data.get("outcome") or []}
         panel = FacetPanel(OUTCOME_FACET.param, OUTCOME_FACET.label)
         for key, label, n in rows:
+            label = outcome_label(key, label)
             panel.values.append(FacetValue(key, label, n, key in selected, f"f-outcome-{key}"))
             selected.pop(key, None)
         # Ticked pairs no case has under the other filters stay visible, at 0.
         for key, value in selected.items():
-            panel.values.append(FacetValue(key, value["label"], 0, True, f"f-outcome-{key}"))
+            label = outcome_label(key, value["label"])
+            panel.values.append(FacetValue(key, label, 0, True, f"f-outcome-{key}"))
         return panel
 
     # --- chips -------------------------------------------------------------------
@@ -290,7 +294,7 @@ class CaseQuery:
         """The active filters, in facet order. Uses the validated values: no query."""
         chips = []
         if self.q:
-            chips.append(Chip("Search", self.q, self._without("q")))
+            chips.append(Chip(_("Search"), self.q, self._without("q")))
         for facet in TERM_FACETS:
             for term in self.data.get(facet.param) or []:
                 key = facet.key(term)
@@ -298,15 +302,14 @@ class CaseQuery:
                     Chip(facet.label, facet.term_label(term), self._without(facet.param, key))
                 )
         for outcome in self.data.get("outcome") or []:
-            chips.append(
-                Chip("Outcome", outcome["label"], self._without("outcome", outcome["key"]))
-            )
+            label = outcome_label(outcome["key"], outcome["label"])
+            chips.append(Chip(_("Outcome"), label, self._without("outcome", outcome["key"])))
         if self.data.get("year_from") is not None:
             chips.append(
-                Chip("Started from", str(self.data["year_from"]), self._without("year_from"))
+                Chip(_("Started from"), str(self.data["year_from"]), self._without("year_from"))
             )
         if self.data.get("year_to") is not None:
-            chips.append(Chip("Started by", str(self.data["year_to"]), self._without("year_to")))
+            chips.append(Chip(_("Started by"), str(self.data["year_to"]), self._without("year_to")))
         return chips
 
     def clear_all_query(self) -> str:

@@ -1,4 +1,5 @@
 from .case import MAX_YEAR, MIN_YEAR, Case, CaseSource, CaseStatus, Confidence, Outcome, m2m_link
+from .country_names import country_name
 from .dimensions import (
     CODED_DIMENSIONS,
     COUNTRIES,
@@ -16,6 +17,7 @@ from .vocabulary import (
     CitizenRole,
     InfluenceLevel,
     Level,
+    Localized,
     Method,
     OutcomeDimension,
     OutcomeDirection,
@@ -27,6 +29,9 @@ from .vocabulary import (
     VocabularyTerm,
     WelfareTradition,
     WorldRegion,
+    in_sentence,
+    outcome_label,
+    term_label,
 )
 
 __all__ = [
@@ -48,6 +53,7 @@ __all__ = [
     "Dimension",
     "InfluenceLevel",
     "Level",
+    "Localized",
     "Method",
     "Outcome",
     "OutcomeDimension",
@@ -64,7 +70,11 @@ __all__ = [
     "VocabularyTerm",
     "WelfareTradition",
     "WorldRegion",
+    "country_name",
     "in_field_order",
+    "in_sentence",
     "m2m_link",
+    "outcome_label",
+    "term_label",
     "version_key",
 ]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from .dimensions import CODED_DIMENSIONS, COUNTRIES, DIMENSION_FIELDS, DIMENSIONS
@@ -15,9 +16,9 @@ MAX_YEAR = 2100
 
 
 class CaseStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    REVIEW = "review", "In review"
-    PUBLISHED = "published", "Published"
+    DRAFT = "draft", _("Draft")
+    REVIEW = "review", _("In review")
+    PUBLISHED = "published", _("Published")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -239,8 +240,8 @@ class Outcome(models.Model):
 
 
 class Confidence(models.TextChoices):
-    HIGH = "H", "High: the source describes this chapter itself"
-    MEDIUM = "M", "Medium: a closely related article by the same authors"
+    HIGH = "H", _("High: the source describes this chapter itself")
+    MEDIUM = "M", _("Medium: a closely related article by the same authors")
 
 
 class CaseSourceManager(models.Manager):

@@ -22,6 +22,7 @@ page, the admin form and the extracts lay the case out in that one order.
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .reference import Country
 from .vocabulary import (
@@ -36,9 +37,9 @@ from .vocabulary import (
 )
 
 # Fieldsets of the admin form a dimension can sit in.
-WHERE = "Where and when"
-CODING = "Coding"
-STUDY = "Study"
+WHERE = _("Where and when")
+CODING = _("Coding")
+STUDY = _("Study")
 
 
 @dataclass(frozen=True)
@@ -72,105 +73,105 @@ DIMENSIONS: tuple[Dimension, ...] = (
     Dimension(
         "countries",
         Country,
-        "Countries",
+        _("Countries"),
         20,
         WHERE,
         (0.01, 0.88, 0.08, 0.03),
         param="country",
-        facet_label="Country",
+        facet_label=_("Country"),
         key_field="code",
         admin_list_filter=True,
     ),
     Dimension(
         "policy_fields",
         PolicyField,
-        "Policy fields",
+        _("Policy fields"),
         40,
         CODING,
         (0.03, 0.75, 0.2, 0.02),
         param="policy_field",
-        facet_label="Policy field",
+        facet_label=_("Policy field"),
         extract=_listed("Policy fields"),
         admin_list_filter=True,
     ),
     Dimension(
         "provider_types",
         ProviderType,
-        "Provider types",
+        _("Provider types"),
         45,
         CODING,
         (0.08, 0.7, 0.2, 0.02),
         param="provider_type",
-        facet_label="Provider type",
+        facet_label=_("Provider type"),
         extract=_listed("Provider types"),
         admin_list_filter=True,
     ),
     Dimension(
         "participation_forms",
         ParticipationForm,
-        "Participation forms",
+        _("Participation forms"),
         50,
         CODING,
         (0.05, 0.65, 0.25, 0.05),
         param="participation_form",
-        facet_label="Participation form",
+        facet_label=_("Participation form"),
         extract=_listed("Participation forms"),
         admin_list_filter=True,
     ),
     Dimension(
         "levels",
         Level,
-        "Level",
+        _("Level"),
         55,
         CODING,
         (0.15, 0.7, 0.15),
         param="level",
-        facet_label="Level",
+        facet_label=_("Level"),
         extract=_listed("Levels (individual, group, collective)"),
         admin_list_filter=True,
     ),
     Dimension(
         "phases",
         Phase,
-        "Phases",
+        _("Phases"),
         60,
         CODING,
         (0.2, 0.35, 0.3, 0.15),
         param="phase",
-        facet_label="Phase",
+        facet_label=_("Phase"),
         extract=_listed("Phases of the service cycle"),
     ),
     Dimension(
         "participation_dimensions",
         ParticipationDimension,
-        "Participation dimensions",
+        _("Participation dimensions"),
         65,
         CODING,
         (0.2, 0.3, 0.3, 0.2),
         param="participation_dimension",
-        facet_label="Participation dimension",
+        facet_label=_("Participation dimension"),
         extract=_listed("Participation dimensions"),
     ),
     Dimension(
         "citizen_roles",
         CitizenRole,
-        "Citizen roles",
+        _("Citizen roles"),
         80,
         CODING,
         (0.3, 0.5, 0.2),
         param="citizen_role",
-        facet_label="Citizen role",
+        facet_label=_("Citizen role"),
         extract="Roles citizens play: codebook slugs, '|'-separated.",
     ),
     Dimension(
         "methods",
         Method,
-        "Method",
+        _("Method"),
         90,
         STUDY,
         (0.1, 0.8, 0.1),
         param="method",
-        facet_label="Method",
+        facet_label=_("Method"),
         extract="How the case was studied: codebook slugs, '|'-separated.",
     ),
 )

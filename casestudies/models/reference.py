@@ -2,7 +2,9 @@
 
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
+from .country_names import country_name
 from .vocabulary import WelfareTradition, WorldRegion
 
 
@@ -15,10 +17,10 @@ class Source(models.Model):
     """A publication a case rests on: the book, a related article, a report."""
 
     class Kind(models.TextChoices):
-        BOOK = "book", "Edited book"
-        ARTICLE = "article", "Journal article"
-        REPORT = "report", "Report or working paper"
-        OTHER = "other", "Other"
+        BOOK = "book", _("Edited book")
+        ARTICLE = "article", _("Journal article")
+        REPORT = "report", _("Report or working paper")
+        OTHER = "other", _("Other")
 
     slug = models.SlugField(max_length=80, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BOOK)
@@ -165,10 +167,15 @@ class Country(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
 
     def get_absolute_url(self) -> str:
         return reverse("casestudies:country_detail", args=[self.code.lower()])
 
     def natural_key(self):
         return (self.code,)
+
+    @property
+    def display_name(self) -> str:
+        """The name in the visitor's language (``name`` is the English one the data keeps)."""
+        return country_name(self.code, self.name)

@@ -19,9 +19,12 @@ from functools import cache, partial
 from pathlib import Path
 
 from django.http import QueryDict
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ..facets import CaseQuery
-from ..models import Country, OutcomeDimension, OutcomeDirection
+from ..models import Country, OutcomeDimension, OutcomeDirection, country_name, in_sentence
+from ..models.country_names import sort_key
 from ..plumbing.bad_parameter import BadParameter
 from .crosstab import count_by, crosstab
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
@@ -61,18 +64,22 @@ class Region:
 
     @property
     def title(self) -> str:
+        values = {"name": self.name, "count": self.count, "base": self.base}
+        values |= {"percent": self.percent, "cases": self.cases}
         if not self.cases:
-            return f"{self.name}: no published case"
+            return gettext("%(name)s: no published case") % values
+        in_all = ngettext("%(cases)s case in all", "%(cases)s cases in all", self.cases) % values
         if not self.base:
-            plural = "s" if self.cases != 1 else ""
-            return f"{self.name}: none states it; {self.cases} case{plural} in all"
+            return gettext("%(name)s: none states it; %(in_all)s") % (values | {"in_all": in_all})
         if self.share is None:
-            return f"{self.name}: {self.count} case{'s' if self.count != 1 else ''}"
-        small = " (small sample)" if self.is_small else ""
-        return (
-            f"{self.name}: {self.percent}, {self.count} of {self.base} cases{small}; "
-            f"{self.cases} case{'s' if self.cases != 1 else ''} in all"
-        )
+            return ngettext("%(name)s: %(count)s case", "%(name)s: %(count)s cases", self.count) % (
+                values
+            )
+        if self.is_small:
+            text = gettext("%(name)s: %(percent)s, %(count)s of %(base)s cases (small sample)")
+        else:
+            text = gettext("%(name)s: %(percent)s, %(count)s of %(base)s cases")
+        return f"{text % values}; {in_all}"
 
 
 @dataclass(frozen=True)
@@ -117,17 +124,19 @@ def _count_legend(top: int) -> list[tuple[int, str]]:
         low, high = (step - 1) * top // STEPS + 1, step * top // STEPS
         if low <= high:
             text = f"{low}" if low == high else f"{low}–{high}"
-            legend.append((step, f"{text} case{'s' if high != 1 else ''}"))
+            cases = ngettext("%(range)s case", "%(range)s cases", high) % {"range": text}
+            legend.append((step, cases))
     return legend
 
 
 def _share_legend() -> list[tuple[int, str]]:
     width = 100 // STEPS
     # Above the lower bound: 0% falls in the first step, 20.5% in the second.
-    return [
-        (step, f"{'0' if step == 1 else f'over {(step - 1) * width}'}–{step * width}%")
-        for step in range(1, STEPS + 1)
-    ]
+    legend = [(1, f"0–{width}%")]
+    for step in range(2, STEPS + 1):
+        bounds = {"low": (step - 1) * width, "high": step * width}
+        legend.append((step, gettext("over %(low)s–%(high)s%%") % bounds))
+    return legend
 
 
 def share_choice(value: str):
@@ -137,8 +146,11 @@ def share_choice(value: str):
     if axis is None or axis is COUNTRY or not key:
         raise BadParameter(
             SHARE_PARAM,
-            f"'{value:.60}' is not a coded value: write dimension:value, "
-            "e.g. participation_form:co-production.",
+            gettext(
+                "'%(value)s' is not a coded value: write dimension:value, "
+                "e.g. participation_form:co-production."
+            )
+            % {"value": value[:60]},
             [k for k in AXES if k != "country"],
         )
     dimension = None
@@ -149,10 +161,14 @@ def share_choice(value: str):
         )
     term = axis.model.objects.filter(**{axis.code_attr: key}).first() if key else None
     if term is None:
-        raise BadParameter(SHARE_PARAM, f"there is no {axis.label.lower()} '{key:.40}'.")
+        raise BadParameter(
+            SHARE_PARAM,
+            gettext("there is no %(dimension)s '%(value)s'.")
+            % {"dimension": in_sentence(str(axis.label)), "value": key[:40]},
+        )
     label = f"{axis.label}: {axis.term_label(term)}"
     if dimension is not None:
-        label = f"{dimension.label}: {term.label.lower()}"
+        label = f"{dimension}: {in_sentence(str(term))}"
     return axis, term, dimension, label
 
 
@@ -173,9 +189,12 @@ def build_choropleth(params: QueryDict) -> Choropleth:
         axis = term = None
         share_label = ""
         counts = count_by(case_ids, countries)
-    names = dict(
-        Country.objects.filter(pk__in=[k for k in counts.rows if k]).values_list("code", "name")
-    )
+    names = {
+        code: country_name(code, name)
+        for code, name in Country.objects.filter(pk__in=[k for k in counts.rows if k]).values_list(
+            "code", "name"
+        )
+    }
     top = max((n for k, n in counts.rows.items() if k), default=0)
     regions = []
     for code, total in counts.rows.items():
@@ -196,14 +215,14 @@ def build_choropleth(params: QueryDict) -> Choropleth:
         # 0% is a finding, drawn in the lightest shade; no base at all is UNSTATED.
         bucket = max(1, _bucket(share, 100)) if share is not None else UNSTATED
         regions.append(Region(code, names[code], n, base, share, bucket, query, value_query, total))
-    regions.sort(key=lambda r: r.name)
+    regions.sort(key=lambda r: sort_key(r.name))
     data = geometry()
     by_code = {r.code: r for r in regions}
     views = []
-    for key, label in (("world", "World"), ("europe", "Europe")):
+    for key, label in (("world", _("World")), ("europe", _("Europe"))):
         view = data[key]
         shapes = [
-            Shape(code, path, by_code.get(code), data["names"].get(code, ""))
+            Shape(code, path, by_code.get(code), country_name(code, data["names"].get(code, "")))
             for code, path in view["paths"].items()
         ]
         views.append(MapView(key, label, view["viewBox"], shapes))
@@ -237,6 +256,7 @@ def share_choices() -> list[tuple[str, list[tuple[str, str]]]]:
             groups.append((axis.label, options))
     directions = list(OutcomeDirection.objects.ordered())
     for dimension in OutcomeDimension.objects.ordered():
-        options = [(f"outcome:{dimension.slug}:{d.slug}", f"{d.label.lower()}") for d in directions]
-        groups.append((f"Outcome on {dimension.label.lower()}", options))
+        options = [(f"outcome:{dimension.slug}:{d.slug}", in_sentence(str(d))) for d in directions]
+        named = in_sentence(str(dimension))
+        groups.append((gettext("Outcome on %(dimension)s") % {"dimension": named}, options))
     return groups

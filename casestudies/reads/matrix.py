@@ -25,6 +25,9 @@ from dataclasses import dataclass, replace
 from functools import partial
 
 from django.http import QueryDict
+from django.utils.functional import lazy
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ..facets import CaseQuery
 from ..facets.definitions import (
@@ -34,7 +37,7 @@ from ..facets.definitions import (
     ManyToManyFacet,
     TermFacet,
 )
-from ..models import OutcomeDimension, OutcomeDirection
+from ..models import OutcomeDimension, OutcomeDirection, in_sentence
 from ..plumbing.bad_parameter import BadParameter
 from .crosstab import Crosstab, chapter_source, crosstab, link_source, outcome_source
 
@@ -47,11 +50,11 @@ HEAT_STEPS = 5
 SMALL_SAMPLE = 5
 
 MEASURES = {
-    "count": "Counts",
-    "row_share": "Row shares (% of each row's cases)",
-    "col_share": "Column shares (% of each column's cases)",
+    "count": _("Counts"),
+    "row_share": _("Row shares (% of each row's cases)"),
+    "col_share": _("Column shares (% of each column's cases)"),
 }
-NOT_STATED_CHOICES = {"show": "Shown", "hide": "Hidden"}
+NOT_STATED_CHOICES = {"show": _("Shown"), "hide": _("Hidden")}
 
 
 @dataclass(frozen=True)
@@ -84,10 +87,18 @@ def _facet_source(facet: TermFacet) -> Callable:
 
 # What "not stated" means where a country-level dimension is missing.
 NOT_STATED_TEXT = {
-    "country": "no country recorded",
-    "welfare_tradition": "no country recorded, or a country not classified",
-    "world_region": "no country recorded, or a country without a region",
+    "country": _("no country recorded"),
+    "welfare_tradition": _("no country recorded, or a country not classified"),
+    "world_region": _("no country recorded, or a country without a region"),
 }
+
+
+def _not_stated(label) -> str:
+    return gettext("%(dimension)s not stated") % {"dimension": in_sentence(str(label))}
+
+
+# Read when a page shows it, in the page's language (the axes are built at import).
+_not_stated_lazy = lazy(_not_stated, str)
 
 
 def _facet_axis(facet: TermFacet) -> Axis:
@@ -96,7 +107,7 @@ def _facet_axis(facet: TermFacet) -> Axis:
         label=facet.label,
         model=facet.model,
         code_attr=facet.key_field,
-        not_stated=NOT_STATED_TEXT.get(facet.param, f"{facet.label.lower()} not stated"),
+        not_stated=NOT_STATED_TEXT.get(facet.param) or _not_stated_lazy(facet.label),
         source=_facet_source(facet),
         order=tuple(facet.order_fields),
         term_label=facet.term_label,
@@ -105,10 +116,10 @@ def _facet_axis(facet: TermFacet) -> Axis:
 
 OUTCOME_AXIS = Axis(
     key="outcome",
-    label="Outcome direction",
+    label=_("Outcome direction"),
     model=OutcomeDirection,
     code_attr="slug",
-    not_stated="no outcome reported on this dimension",
+    not_stated=_("no outcome reported on this dimension"),
     source=lambda connection, dimension: outcome_source(connection, dimension.pk),
     order=("order", "label"),
 )
@@ -200,7 +211,7 @@ class Matrix:
     @property
     def cols_label(self) -> str:
         if self.outcome_dimension is not None:
-            return f"{self.cols.label}: {self.outcome_dimension.label}"
+            return f"{self.cols.label}: {self.outcome_dimension}"
         return self.cols.label
 
     @property
@@ -226,14 +237,18 @@ def matrix_filters(params: QueryDict) -> QueryDict:
 def _choice(params: QueryDict, name: str, choices, default: str) -> str:
     value = params.get(name) or default
     if value not in choices:
-        raise BadParameter(name, f"'{value:.40}' is not a choice the matrix offers.", choices)
+        raise BadParameter(
+            name,
+            gettext("'%(value)s' is not a choice the matrix offers.") % {"value": value[:40]},
+            choices,
+        )
     return value
 
 
 def _outcome_dimension(params: QueryDict, dimensions: list[OutcomeDimension]):
     slug = params.get("outcome_dimension") or ""
     if not dimensions:
-        raise BadParameter("cols", "no outcome dimensions are defined yet.", [])
+        raise BadParameter("cols", gettext("no outcome dimensions are defined yet."), [])
     if not slug:
         return dimensions[0]
     for dimension in dimensions:
@@ -241,7 +256,7 @@ def _outcome_dimension(params: QueryDict, dimensions: list[OutcomeDimension]):
             return dimension
     raise BadParameter(
         "outcome_dimension",
-        f"'{slug:.40}' is not an outcome dimension.",
+        gettext("'%(value)s' is not an outcome dimension.") % {"value": slug[:40]},
         [d.slug for d in dimensions],
     )
 
@@ -255,7 +270,11 @@ def read_shape(params: QueryDict) -> Shape:
     rows = AXES[_choice(params, "rows", AXES, DEFAULT_ROWS)]
     cols = AXES[_choice(params, "cols", AXES, DEFAULT_COLS)]
     if rows is cols:
-        raise BadParameter("cols", f"rows and columns are both '{rows.key}': choose two.", AXES)
+        raise BadParameter(
+            "cols",
+            gettext("rows and columns are both '%(axis)s': choose two.") % {"axis": rows.key},
+            AXES,
+        )
     measure = _choice(params, "measure", MEASURES, "count")
     # Hidden by default in shares, so "not stated" never makes up the largest share.
     default = "hide" if measure != "count" else "show"
@@ -329,7 +348,8 @@ def headings(
         query = _link(filters, [(axis.param, value)])
         headers.append(Header(term.pk, axis.term_label(term), value, query, totals.get(term.pk, 0)))
     if totals.get(None) and shape.show_not_stated:
-        headers.append(Header(None, f"Not stated ({axis.not_stated})", "", None, totals[None]))
+        label = gettext("Not stated (%(what)s)") % {"what": axis.not_stated}
+        headers.append(Header(None, label, "", None, totals[None]))
     return headers
 
 
@@ -440,9 +460,16 @@ def headline(lines: list[Line], columns: list[Header], shape: Shape):
             if shape.in_shares:
                 if cell.base < SMALL_SAMPLE or cell.share is None:
                     continue
-                value, shown = cell.share, f"{cell.percent} of {cell.base} cases"
+                value = cell.share
+                shown = gettext("%(percent)s of %(base)s cases") % {
+                    "percent": cell.percent,
+                    "base": cell.base,
+                }
             else:
-                value, shown = cell.count, f"{cell.count} case{'s' if cell.count != 1 else ''}"
+                value = cell.count
+                shown = ngettext("%(count)s case", "%(count)s cases", cell.count) % {
+                    "count": cell.count
+                }
             if value > best_value:
                 best, best_value = (line.header.label, col.label, shown), value
     return best

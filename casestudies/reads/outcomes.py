@@ -18,6 +18,7 @@ from functools import partial
 
 from django.db import connections
 from django.http import QueryDict
+from django.utils.translation import gettext
 
 from ..facets import CaseQuery
 from ..models import Outcome, OutcomeDimension, OutcomeDirection
@@ -226,7 +227,11 @@ def build_outcomes(params: QueryDict) -> OutcomesView:
     """
     key = params.get("by") or DEFAULT_GROUP
     if key not in GROUP_CHOICES:
-        raise BadParameter("by", f"'{key:.40}' is not a dimension to group by.", GROUP_CHOICES)
+        raise BadParameter(
+            "by",
+            gettext("'%(value)s' is not a dimension to group by.") % {"value": key[:40]},
+            GROUP_CHOICES,
+        )
     axis = GROUP_CHOICES[key]
     filters = matrix_filters(params)
     filters.pop("by", None)
@@ -237,13 +242,13 @@ def build_outcomes(params: QueryDict) -> OutcomesView:
     )
     groups = [(t.pk, axis.term_label(t), str(getattr(t, axis.code_attr))) for t in terms]
     if counts.groups.get(None):
-        groups.append((None, f"Not stated ({axis.not_stated})", ""))
+        groups.append((None, gettext("Not stated (%(what)s)") % {"what": axis.not_stated}, ""))
     dimensions = list(OutcomeDimension.objects.ordered())
     directions = list(OutcomeDirection.objects.ordered())
     blocks = []
     for dimension in dimensions:
         overall = _row(
-            "All selected cases",
+            gettext("All selected cases"),
             "",
             None,
             counts.total,

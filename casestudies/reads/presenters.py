@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import (
     CODED_DIMENSIONS,
@@ -20,7 +22,9 @@ from ..models import (
     in_field_order,
 )
 
-NOT_STATED = "not stated"
+NOT_STATED = _("not stated")
+# Rows whose values are free text as the source or the curator wrote it, in English.
+_FREE_TEXT = {"locality", "participants"}
 
 
 @dataclass(frozen=True)
@@ -41,8 +45,18 @@ class FieldRow:
         return bool(self.values)
 
     @property
+    def text_lang(self) -> str:
+        """ "en" for a row of the source's own words (English whatever the page's language)."""
+        return "en" if self.key in _FREE_TEXT else ""
+
+    @property
+    def is_name(self) -> bool:
+        """A row of names (the chapter's authors): never translated."""
+        return self.key == "chapter"
+
+    @property
     def text(self) -> str:
-        return "; ".join(self.values) if self.values else NOT_STATED
+        return "; ".join(self.values) if self.values else str(NOT_STATED)
 
 
 # Every row of case_field_rows, in order: key -> label. Pages that count or list the
@@ -50,14 +64,14 @@ class FieldRow:
 # The coded dimensions come from their registry, placed among the other rows by
 # casestudies.models.dimensions.FIELD_ORDER.
 _OTHER_ROWS = {
-    "chapter": "Chapter",
-    "locality": "Locality",
-    "welfare_tradition": "Welfare tradition",
-    "users_influence": "Users' influence",
-    "participants": "Participants",
-    "period": "Period",
-    "units_studied": "Units studied",
-    "outcomes": "Outcomes",
+    "chapter": _("Chapter"),
+    "locality": _("Locality"),
+    "welfare_tradition": _("Welfare tradition"),
+    "users_influence": _("Users' influence"),
+    "participants": _("Participants"),
+    "period": _("Period"),
+    "units_studied": _("Units studied"),
+    "outcomes": _("Outcomes"),
 }
 FIELD_LABELS = {
     key: ({d.field: d.label for d in DIMENSIONS} | _OTHER_ROWS)[key]
@@ -94,9 +108,9 @@ def period_text(case: Case) -> tuple[str, ...]:
     if case.start_year and case.end_year:
         return (f"{case.start_year}–{case.end_year}",)
     if case.start_year:
-        return (f"from {case.start_year}",)
+        return (gettext("from %(year)s") % {"year": case.start_year},)
     if case.end_year:
-        return (f"until {case.end_year}",)
+        return (gettext("until %(year)s") % {"year": case.end_year},)
     return ()
 
 
@@ -113,7 +127,8 @@ def case_field_rows(case: Case) -> list[FieldRow]:
     traditions, tradition_links = [], []
     for country in countries:
         tradition = country.welfare_tradition
-        traditions.append(f"{country.name}: {tradition.label if tradition else 'not classified'}")
+        named = str(tradition) if tradition else gettext("not classified")
+        traditions.append(f"{country}: {named}")
         # "Not classified" is no value the list can select: plain text.
         tradition_links.append(list_url("welfare_tradition", tradition.slug) if tradition else "")
     outcomes = list(case.outcomes.all())
@@ -126,7 +141,7 @@ def case_field_rows(case: Case) -> list[FieldRow]:
         # The countries link to their own pages, not to the filtered list.
         _row(
             COUNTRIES.field,
-            tuple(c.name for c in countries),
+            tuple(str(c) for c in countries),
             tuple(c.get_absolute_url() for c in countries),
         ),
         _row("locality", (case.locality,) if case.locality else ()),

@@ -1,5 +1,6 @@
 from django import template
 from django.utils.encoding import escape_uri_path
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -44,8 +45,8 @@ def approx_size(case_count, kind: str) -> str:
         if size >= scale:
             value = size / scale
             shown = f"{value:.0f}" if value >= 10 else f"{value:.1f}".rstrip("0").rstrip(".")
-            return f"about {shown} {unit}"
-    return "under 1 kB"
+            return gettext("about %(size)s %(unit)s") % {"size": shown, "unit": unit}
+    return gettext("under 1 kB")
 
 
 @register.filter
@@ -63,4 +64,4 @@ def same_site_path(path: str) -> str:
 @register.filter
 def not_stated(value):
     """Show "not stated" for an empty value."""
-    return value if value not in (None, "", [], ()) else "not stated"
+    return value if value not in (None, "", [], ()) else gettext("not stated")

@@ -1,6 +1,7 @@
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from ..facets import CaseQuery
 from ..models import Case
@@ -27,14 +28,15 @@ def case_list(request):
     query = CaseQuery(request.GET)
     page_param = request.GET.get("page", "").strip()
     if page_param and not page_param.isdigit():
-        raise BadParameter("page", "must be a whole number from 1.")
+        raise BadParameter("page", gettext("must be a whole number from 1."))
     paginator = Paginator(query.cases_for_list(), PAGE_SIZE)
     paginator.count = query.count()  # cached with the facet counts where possible
     number = page_param or 1
     try:
         page = paginator.page(number)
     except EmptyPage as exc:
-        raise Http404(f"There is no page {number} of these results.") from exc
+        message = gettext("There is no page %(number)s of these results.") % {"number": number}
+        raise Http404(message) from exc
     chips = query.chips()
     cases = list(page.object_list)
     matches = explain(cases, query.filterset.search, query.db)
@@ -46,11 +48,12 @@ def case_list(request):
         "cases": cases,
         "panels": query.facet_panels(),
         "chips": chips,
-        "filter_count": sum(1 for chip in chips if chip.name != "Search"),
+        # The search is a chip but no filter (its name is translated: compare in the language).
+        "filter_count": sum(1 for chip in chips if str(chip.name) != gettext("Search")),
         "removals": _removals(query, chips) if not paginator.count else [],
         "suggestion": suggestion(query) if not paginator.count else None,
         "sort_choices": query.sort_choices,
-        "search_mode": "ranked full-text" if uses_fts(query.db) else "substring",
+        "search_mode": gettext("ranked full-text") if uses_fts(query.db) else gettext("substring"),
         **record_citation(
             request,
             title="Co-production cases" + (" (filtered list)" if query.is_filtered else ""),

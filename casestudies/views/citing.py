@@ -1,6 +1,9 @@
 """How to cite the atlas record a page shows: the citation's parts from the request."""
 
+from django.conf import settings
 from django.utils import timezone
+
+from config.languages import url_in_language
 
 from ..reads.citations import AtlasRecord, atlas_apa, atlas_bibtex
 from ..releases.status import live_status
@@ -12,7 +15,10 @@ def record_citation(request, *, title: str, description: str, key: str, year=Non
     record = AtlasRecord(
         title=title,
         description=description,
-        url=request.build_absolute_uri(),
+        # The English (unprefixed) address: a citation is the same in every language.
+        url=request.build_absolute_uri(
+            url_in_language(request.get_full_path(), settings.LANGUAGE_CODE)
+        ),
         accessed=today,
         year=year or today.year,
         version=_last_version(request),

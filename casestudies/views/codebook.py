@@ -13,6 +13,7 @@ from django.db.models import Count
 from django.http import QueryDict
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.text import capfirst
 
 from ..facets import CaseQuery
 from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
@@ -109,7 +110,7 @@ def codebook(request):
         vocabularies.append(
             {
                 "key": model.vocabulary_key,
-                "name": model._meta.verbose_name_plural.capitalize(),
+                "name": capfirst(model._meta.verbose_name_plural),
                 "description": model.description,
                 "terms": rows,
                 "filterable": model in faceted,

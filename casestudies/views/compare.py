@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from django.http import QueryDict
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 from ..facets import CaseQuery
 from ..models import Case, Chapter
@@ -60,28 +61,43 @@ def requested_slugs(params) -> list[str]:
 
 def _chosen_cases(slugs: list[str]) -> list[Case]:
     if len(slugs) < MIN_CASES:
-        raise BadParameter("cases", f"choose at least {MIN_CASES} different cases to compare.")
+        raise BadParameter(
+            "cases",
+            gettext("choose at least %(least)s different cases to compare.") % {"least": MIN_CASES},
+        )
     if len(slugs) > MAX_CASES:
         raise BadParameter(
-            "cases", f"compare at most {MAX_CASES} cases at once ({len(slugs)} were given)."
+            "cases",
+            gettext("compare at most %(most)s cases at once (%(given)s were given).")
+            % {"most": MAX_CASES, "given": len(slugs)},
         )
     too_long = [s for s in slugs if len(s) > MAX_SLUG_LENGTH]
     if too_long:
-        raise BadParameter("cases", f"'{too_long[0]:.40}…' is not a case identifier.")
+        raise BadParameter(
+            "cases", gettext("'%(value)s…' is not a case identifier.") % {"value": too_long[0][:40]}
+        )
     found = {c.slug: c for c in Case.objects.published().with_related().filter(slug__in=slugs)}
     missing = [s for s in slugs if s not in found]
     if missing:
         # Drafts are reported like unknown slugs: their existence is not public.
-        raise BadParameter("cases", f"no published case is called '{', '.join(missing):.120}'.")
+        raise BadParameter(
+            "cases",
+            gettext("no published case is called '%(names)s'.")
+            % {"names": ", ".join(missing)[:120]},
+        )
     return [found[s] for s in slugs]
 
 
 def _chapter_cases(value: str) -> tuple[Chapter, list[Case], int]:
     if not value.isdigit() or len(value) > 4:
-        raise BadParameter("chapter", f"'{value:.20}' is not a chapter number.")
+        raise BadParameter(
+            "chapter", gettext("'%(value)s' is not a chapter number.") % {"value": value[:20]}
+        )
     chapter = Chapter.objects.select_related("source").filter(number=int(value)).first()
     if chapter is None:
-        raise BadParameter("chapter", f"there is no chapter {int(value)}.")
+        raise BadParameter(
+            "chapter", gettext("there is no chapter %(number)s.") % {"number": int(value)}
+        )
     published = Case.objects.published().filter(chapter=chapter)
     total = published.count()
     cases = list(published.with_related().order_by("title", "pk")[:MAX_CHAPTER_CASES])
@@ -128,7 +144,7 @@ def compare(request):
     slugs = requested_slugs(request.GET)
     chapter_value = request.GET.get("chapter", "").strip()
     if slugs and chapter_value:
-        raise BadParameter("chapter", "give either cases or a chapter, not both.")
+        raise BadParameter("chapter", gettext("give either cases or a chapter, not both."))
     context = {"min_cases": MIN_CASES, "max_cases": MAX_CASES, "chapter": None}
     if "find" in request.GET and not chapter_value:
         if "pick" not in request.GET:  # searching, not yet comparing

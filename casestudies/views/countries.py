@@ -4,9 +4,11 @@ from functools import partial
 from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext
 
 from ..facets import CaseQuery
 from ..models import Case, Country
+from ..models.country_names import sort_key
 from ..reads.crosstab import crosstab, link_source
 from ..reads.matrix import AXES
 
@@ -68,12 +70,12 @@ def country_profile(country: Country) -> tuple[int, int, list[tuple[str, list[Pr
         counts = crosstab(atlas_ids, countries, partial(axis.source, dimension=None))
         here_total, atlas_total = counts.rows.get(country.pk, 0), counts.total
         rows = [
-            ProfileRow(term.label, term.slug, *_shares(counts, country.pk, term.pk))
+            ProfileRow(str(term), term.slug, *_shares(counts, country.pk, term.pk))
             for term in axis.model.objects.ordered()
             if counts.cols.get(term.pk)
         ]
         if counts.cols.get(None):
-            rows.append(ProfileRow("Not stated", "", *_shares(counts, country.pk, None)))
+            rows.append(ProfileRow(gettext("Not stated"), "", *_shares(counts, country.pk, None)))
         profile.append((axis, rows))
     return here_total, atlas_total, profile
 
@@ -84,6 +86,8 @@ def country_list(request):
         .annotate(case_count=Count("cases", filter=Q(cases__status="published"), distinct=True))
         .order_by("name")
     )
+    # Alphabetical in the page's language ("Allemagne" before "Belgique").
+    countries = sorted(countries, key=lambda country: sort_key(country.display_name))
     return render(request, "casestudies/country_list.html", {"countries": countries})
 
 

@@ -4,6 +4,7 @@ import re
 
 from django.core.exceptions import BadRequest
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 # get_object_or_404's message names a model ("No Case matches the given query."):
 # an internal detail, not something a visitor can act on.
@@ -29,11 +30,16 @@ def bad_request(request, exception=None):
     # A view's deliberate BadRequest explains itself; a SuspiciousOperation's text
     # (a rejected host header, a tampered cookie) is for the log, not the visitor.
     message = str(exception) if isinstance(exception, BadRequest) else ""
-    return _render(request, 400, "Bad request", message)
+    return _render(request, 400, gettext("Bad request"), message)
 
 
 def permission_denied(request, exception=None):
-    return _render(request, 403, "Forbidden", "You do not have permission to see this page.")
+    return _render(
+        request,
+        403,
+        gettext("Forbidden"),
+        gettext("You do not have permission to see this page."),
+    )
 
 
 def page_not_found(request, exception=None):
@@ -42,7 +48,8 @@ def page_not_found(request, exception=None):
         message = exception.args[0]
         if _INTERNAL_404.match(message):
             message = ""
-    return _render(request, 404, "Page not found", message, suggested_q=_search_words(request.path))
+    title = gettext("Page not found")
+    return _render(request, 404, title, message, suggested_q=_search_words(request.path))
 
 
 def server_error(request):

@@ -4,8 +4,9 @@ The map's ~300 outlines and the outcomes view's charts and tables are large
 templates: rendering them costs more than counting from the cache. On
 PostgreSQL the rendered fragment is kept under the data stamp (which every
 write to a table they read changes on commit: never stale) and the query
-string, so a repeat costs the stamp's look-up and one cache read. SQLite, where
-nothing is cached, renders every time.
+string and the page's language (a fragment holds translated text), so a repeat
+costs the stamp's look-up and one cache read. SQLite, where nothing is cached,
+renders every time.
 """
 
 import hashlib
@@ -15,6 +16,7 @@ from django.core.cache import cache
 from django.db import connections
 from django.template.loader import render_to_string
 from django.utils.safestring import mark_safe
+from django.utils.translation import get_language
 
 from .. import datastamp
 from ..models import Case
@@ -33,7 +35,7 @@ def cached_fragment(request, name: str, template: str, build: Callable[[], dict]
     key = None
     if stamp is not None:
         digest = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
-        key = f"fragment:{name}:{stamp}:{digest}"
+        key = f"fragment:{name}:{get_language()}:{stamp}:{digest}"
         html = cache.get(key)
         if html is not None:
             return mark_safe(html), None

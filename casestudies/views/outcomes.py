@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
+from ..models import in_sentence
 from ..reads.matrix import SMALL_SAMPLE, matrix_filters
 from ..reads.outcomes import GROUP_CHOICES, DimensionBlock, GroupRow, OutcomesView, build_outcomes
 from .fragments import cached_fragment
@@ -37,8 +39,9 @@ def bars(row: GroupRow, block: DimensionBlock) -> list[Bar]:
             round(x, 2),
             round(segment.count * unit, 2),
             f"dir-{segment.direction.slug}",
-            f"{row.label}, {block.dimension.label}: {segment.direction.label.lower()}, "
-            f"{segment.count} case{'s' if segment.count != 1 else ''}",
+            f"{row.label}, {block.dimension}: {in_sentence(str(segment.direction))}, "
+            + ngettext("%(count)s case", "%(count)s cases", segment.count)
+            % {"count": segment.count},
             segment.query,
         )
         for x, segment in drawn

@@ -42,6 +42,12 @@ MIDDLEWARE = [
     # Before anything reads the database: it decides which database this request reads.
     "config.db_router.ReplicaReadMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # After the session (Django's order), before CommonMiddleware: the language prefix
+    # decides which URLs resolve, so the trailing-slash redirect must see it.
+    "django.middleware.locale.LocaleMiddleware",
+    # A first visit to an unprefixed page in the browser's language; data URLs stay
+    # unprefixed (config/languages.py, docs/languages.md).
+    "config.languages.LanguageRedirectMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -177,7 +183,20 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# The interface's languages (docs/languages.md). English is the source and the default:
+# its URLs carry no prefix (/cases/), the others do (/de/cases/). The data's own texts
+# (case summaries, titles, findings) are written in English and stay in it, marked lang="en".
 LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The switcher's choice, remembered for a year; read on later visits to unprefixed pages.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

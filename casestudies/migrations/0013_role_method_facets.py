@@ -43,7 +43,7 @@ def unwatch(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("casestudies", "0010_data_stamp_epoch"),
+        ("casestudies", "0012_vocabulary_names"),
     ]
 
     operations = [
