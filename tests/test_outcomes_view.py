@@ -88,16 +88,21 @@ def test_every_number_links_to_a_list_of_as_many_cases(client, effects):
             assert listing.context["page"].paginator.count == int(count), href
 
 
-def test_the_chart_bars_link_to_their_cases_with_a_text_alternative(client, effects):
-    page = client.get("/outcomes/?by=country").content.decode()
+def _left_bar_cases(client, page: str, title: str, css: str) -> int:
+    """The cases behind the bar titled ``title``, drawn left of the axis as a link."""
     bar = re.search(
-        r'<a href="(/cases/\?[^"]+)"><title>Sweden, Service quality: worsened, 1 case</title>'
-        r'<rect class="dir-worsened" x="-(\d+(\.\d+)?)"',
+        rf'<a href="(/cases/\?[^"]+)"><title>{re.escape(title)}</title>'
+        rf'<rect class="{css}" x="-(\d+(\.\d+)?)"',
         page,
     )
-    assert bar, "Sweden's worsened bar, left of the axis, as a link"
-    listing = client.get(html.unescape(bar.group(1)))
-    assert listing.context["page"].paginator.count == 1
+    assert bar, f"{title}: a bar left of the axis, as a link"
+    return client.get(html.unescape(bar.group(1))).context["page"].paginator.count
+
+
+def test_the_chart_bars_link_to_their_cases_with_a_text_alternative(client, effects):
+    page = client.get("/outcomes/?by=country").content.decode()
+    title = "Sweden, Service quality: worsened, 1 case"
+    assert _left_bar_cases(client, page, title, "dir-worsened") == 1
 
 
 def test_a_problem_reported_is_drawn_left_in_its_own_pattern_and_explained(client, effects):
@@ -106,16 +111,10 @@ def test_a_problem_reported_is_drawn_left_in_its_own_pattern_and_explained(clien
     case = CaseFactory(countries=[CountryFactory(code="NO", name="Norway")])
     OutcomeFactory(case=case, dimension=effects["quality"], direction=problem)
     page = client.get("/outcomes/?by=country").content.decode()
-    bar = re.search(
-        r'<a href="(/cases/\?[^"]+)"><title>Norway, Service quality: problem reported, 1 case'
-        r'</title><rect class="dir-problem-reported" x="-(\d+(\.\d+)?)"',
-        page,
-    )
-    assert bar, "Norway's problem-reported bar, left of the axis, as a link"
+    title = "Norway, Service quality: problem reported, 1 case"
+    assert _left_bar_cases(client, page, title, "dir-problem-reported") == 1
     assert 'class="dir-problem-reported"' in page.split('id="outcome-key"')[1].split("</div>")[0]
     assert '<pattern id="dots"' in page
-    listing = client.get(html.unescape(bar.group(1)))
-    assert listing.context["page"].paginator.count == 1
 
 
 def test_filters_narrow_the_view_like_the_list(client, effects):
