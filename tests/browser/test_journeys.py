@@ -126,3 +126,19 @@ def test_matrix_policy_field_by_provider_type_in_row_shares_to_a_cell(page, comp
     cell.get_by_role("link").click()
     page.wait_for_url(re.compile(r"provider_type=cooperative"))
     assert _listed(page) == 3
+
+
+def test_outcome_bars_share_one_zero_line(page, phone_page, comparison):
+    # A diverging chart is read against its zero line: in every row (the bold
+    # "All selected cases" one too) it must sit at the same x, or equal bars look unequal.
+    axes = """() => [...document.querySelectorAll('.outcome-block')].map((block) =>
+        [...block.querySelectorAll('.diverging-bar')].map((svg) => {
+            const box = svg.getBoundingClientRect();
+            return [Math.round(box.left + box.width / 2), Math.round(box.width)];
+        }))"""
+    for browser_page in (page, phone_page):
+        browser_page.goto("/outcomes/?by=country")
+        charts = browser_page.evaluate(axes)
+        assert charts and all(len(rows) > 1 for rows in charts)
+        for rows in charts:
+            assert len(set(map(tuple, rows))) == 1, rows
