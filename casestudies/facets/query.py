@@ -66,6 +66,59 @@ class Chip:
     remove_query: str
 
 
+def _facet(param: str):
+    """The facet (a term facet or the outcome facet) behind URL parameter ``param``."""
+    if param == OUTCOME_FACET.param:
+        return OUTCOME_FACET
+    return next(f for f in TERM_FACETS if f.param == param)
+
+
+class _CountingStatement:
+    """The counting query being built: its CTEs (the bases) and their parameters."""
+
+    def __init__(self, materialize: bool):
+        self.materialize = materialize  # only PostgreSQL has the MATERIALIZED hint
+        self.ctes: list[str] = []
+        self.params: list = []
+
+    def base(self, qs: QuerySet, name: str, materialized: bool = False) -> CountBase:
+        """A CTE ``name`` of the (id, chapter_id) rows of ``qs``, as a base to count over."""
+        try:
+            sql, sql_params = qs.order_by().values("pk", "chapter_id").query.sql_with_params()
+        except EmptyResultSet:  # a search of punctuation only: no case
+            sql, sql_params = "SELECT id, chapter_id FROM casestudies_case WHERE 1 = 0", ()
+        hint = "MATERIALIZED " if materialized and self.materialize else ""
+        self.ctes.append(f"{name}(id, chapter_id) AS {hint}({sql})")
+        self.params.extend(sql_params)
+        return CountBase(name)
+
+    def run(self, db, branches: list[str]) -> list[tuple]:
+        """The rows (f, key, label, extra, ord, n) of ``branches`` under the CTEs, by (f, ord)."""
+        sql = " UNION ALL ".join(branches)
+        if self.ctes:
+            sql = "WITH " + ", ".join(self.ctes) + " " + sql
+        with db.cursor() as cursor:
+            cursor.execute(sql, self.params)
+            return sorted(cursor.fetchall(), key=lambda row: (row[0], row[4]))
+
+
+def _counts_from_rows(rows: list[tuple], params: list[str]) -> dict:
+    """{"count": n, facet: [(key, label, n), ...]} from the counting query's rows.
+
+    Row f = -1 is the result count; f = i belongs to ``params[i]``. An outcome's
+    label joins its dimension and direction ("Quality: improved").
+    """
+    result = {param: [] for param in params}
+    for index, key, label, extra, _order, n in rows:
+        if index < 0:
+            result["count"] = n
+        elif params[index] == OUTCOME_FACET.param:
+            result[params[index]].append((key, f"{label}: {extra.lower()}", n))
+        else:
+            result[params[index]].append((key, label, n))
+    return result
+
+
 class CaseQuery:
     """A validated case-list query. Building it runs at most one query per ticked facet.
 
@@ -211,59 +264,60 @@ class CaseQuery:
         which would otherwise inline it into each facet's branch); each facet
         with ticked values gets a CTE of its own base, inlined where used once.
         """
-        facets = {f.param: f for f in TERM_FACETS}
-        facets[OUTCOME_FACET.param] = OUTCOME_FACET
         active = self._active()
-        ctes, cte_params = [], []
-
-        def base_for(qs, name: str, materialized: bool = False) -> CountBase:
-            try:
-                sql, sql_params = qs.order_by().values("pk", "chapter_id").query.sql_with_params()
-            except EmptyResultSet:  # a search of punctuation only: no case
-                sql, sql_params = "SELECT id, chapter_id FROM casestudies_case WHERE 1 = 0", ()
-            hint = "MATERIALIZED " if materialized and self.db.vendor == "postgresql" else ""
-            ctes.append(f"{name}(id, chapter_id) AS {hint}({sql})")
-            cte_params.extend(sql_params)
-            return CountBase(name)
-
-        if self._published_base and not active:
-            shared = CountBase(None)
-        else:
-            shared = base_for(self.filtered, "base_all", materialized=True)
-        own = [p for p in params if p in active and not (self._published_base and active == {p})]
-        searched = None
-        if "q" in active and own:
-            # The search's matches, found once for every facet's own base.
-            others = [name for name in self.data if name != "q"]
-            base_for(self.filterset.queryset_without(*others), "base_q", materialized=True)
-            searched = RawSQL("SELECT id FROM base_q", ())
+        statement = _CountingStatement(materialize=self.db.vendor == "postgresql")
+        shared = self._shared_base(statement, active)
+        own = [param for param in params if self._has_own_base(param, active)]
+        searched = self._searched_ids(statement, active) if own else None
         branches = [shared.total_sql()]
         for index, param in enumerate(params):
-            if param not in active:
-                base = shared
-            elif param not in own:
+            if param in own:
+                base = self._own_base(statement, param, index, searched)
+            elif param in active:  # the only filter: its base is every published case
                 base = CountBase(None)
-            elif searched is not None:
-                qs = self.filterset.queryset_without(param, "q").filter(pk__in=searched)
-                base = base_for(qs, f"base_{index}")
             else:
-                base = base_for(self.filterset.queryset_without(param), f"base_{index}")
-            branches.append(facets[param].panel_sql(base, index))
-        sql = " UNION ALL ".join(branches)
-        if ctes:
-            sql = "WITH " + ", ".join(ctes) + " " + sql
-        with self.db.cursor() as cursor:
-            cursor.execute(sql, cte_params)
-            rows = sorted(cursor.fetchall(), key=lambda row: (row[0], row[4]))
-        result = {param: [] for param in params}
-        for index, key, label, extra, _order, n in rows:
-            if index < 0:
-                result["count"] = n
-            elif params[index] == OUTCOME_FACET.param:
-                result[params[index]].append((key, f"{label}: {extra.lower()}", n))
-            else:
-                result[params[index]].append((key, label, n))
-        return result
+                base = shared
+            branches.append(_facet(param).panel_sql(base, index))
+        return _counts_from_rows(statement.run(self.db, branches), params)
+
+    def _shared_base(self, statement: _CountingStatement, active: set[str]) -> CountBase:
+        """What every facet without a ticked value counts over: the cases every filter selects.
+
+        Every published case straight from the link tables where that is all
+        they are, else the CTE ``base_all``.
+        """
+        if self._published_base and not active:
+            return CountBase(None)
+        return statement.base(self.filtered, "base_all", materialized=True)
+
+    def _has_own_base(self, param: str, active: set[str]) -> bool:
+        """Whether facet ``param`` counts over a base of its own (every filter but its own).
+
+        A ticked facet does, unless it is the only filter over every published
+        case: then its base is all of them.
+        """
+        return param in active and not (self._published_base and active == {param})
+
+    def _searched_ids(self, statement: _CountingStatement, active: set[str]) -> RawSQL | None:
+        """The ids the search alone matches (the CTE ``base_q``); None when not searching.
+
+        Found once, for every facet's own base to reuse.
+        """
+        if "q" not in active:
+            return None
+        others = [name for name in self.data if name != "q"]
+        statement.base(self.filterset.queryset_without(*others), "base_q", materialized=True)
+        return RawSQL("SELECT id FROM base_q", ())
+
+    def _own_base(
+        self, statement: _CountingStatement, param: str, index: int, searched: RawSQL | None
+    ) -> CountBase:
+        """The CTE ``base_<index>``: the cases every filter but ``param``'s selects."""
+        if searched is not None:
+            qs = self.filterset.queryset_without(param, "q").filter(pk__in=searched)
+        else:
+            qs = self.filterset.queryset_without(param)
+        return statement.base(qs, f"base_{index}")
 
     def _outcome_panel(self, rows) -> FacetPanel:
         selected = {v["key"]: v for v in self.data.get("outcome") or []}
