@@ -67,78 +67,131 @@ def plan_import(
     changed, appeared or disappeared since the preview is an error that says
     what changed. Raises ImportFileError when the file as a whole cannot be used.
     """
-    dimensions = outcome_dimensions()
-    columns = case_columns(dimensions)
-    _header, rows = read_sheet(data, columns)
-    lookups = Lookups({"outcome_" + d.slug.replace("-", "_"): d for d in dimensions})
     report = ImportReport()
-    seen: dict[str, int] = {}
+    report.plans, report.errors = _parse_rows(data)
+    slugs = list(dict.fromkeys(plan.slug for plan in report.plans if plan.slug))
+    existing = existing_cases(slugs, lock=seen_versions is not None)
+    ids = _Ids(report.plans, existing)
+    report.versions = {slug: getattr(existing.get(slug), "version", None) for slug in slugs}
+    if seen_versions is not None:
+        report.errors.extend(_changed_since_preview(report.plans, existing, seen_versions))
+    # Rows the file or the preview already fails skip the status check; an id
+    # problem found below does not.
+    rows_with_errors = {problem.row for problem in report.errors}
+    for plan in report.plans:
+        _classify(plan, existing.get(plan.slug), ids, report)
+    report.errors.extend(_status_problems(report.plans, rows_with_errors, user))
+    report.errors.sort(key=lambda p: p.row)
+    return report
+
+
+def _parse_rows(data: bytes) -> tuple[list[RowPlan], list[RowProblem]]:
+    """Every row of the file as a plan, and the problems found in them, row by row.
+
+    A slug a row shares with an earlier row is one of the problems. Raises
+    ImportFileError when the file as a whole cannot be used.
+    """
+    dimensions = outcome_dimensions()
+    _header, rows = read_sheet(data, case_columns(dimensions))
+    lookups = Lookups({"outcome_" + d.slug.replace("-", "_"): d for d in dimensions})
+    plans, problems = [], []
+    first_row: dict[str, int] = {}  # slug -> the row that uses it first
     for row in rows:
-        plan, problems = parse_row(row, lookups)
-        if plan.slug and plan.slug in seen:
-            problems.append(
+        plan, row_problems = parse_row(row, lookups)
+        if plan.slug and plan.slug in first_row:
+            row_problems.append(
                 RowProblem(
                     row.number,
                     "slug",
-                    f"The slug '{plan.slug}' is already used in row {seen[plan.slug]}; "
+                    f"The slug '{plan.slug}' is already used in row {first_row[plan.slug]}; "
                     "each case appears once.",
                 )
             )
         elif plan.slug:
-            seen[plan.slug] = row.number
-        report.errors.extend(problems)
-        report.plans.append(plan)
+            first_row[plan.slug] = row.number
+        problems.extend(row_problems)
+        plans.append(plan)
+    return plans, problems
 
-    existing = existing_cases(list(seen), lock=seen_versions is not None)
-    deleted = _ids_of_deleted_cases(report.plans, existing)
-    report.versions = {slug: getattr(existing.get(slug), "version", None) for slug in seen}
-    if seen_versions is not None:
-        report.errors.extend(_changed_since_preview(report.plans, existing, seen_versions))
-    taken = _ids_taken(report.plans, existing)
-    claimed: set[int] = set()
-    rows_with_errors = {problem.row for problem in report.errors}
-    for plan in report.plans:
-        plan.existing = existing.get(plan.slug)
-        if plan.existing is not None:
-            plan.action = UNCHANGED if case_state(plan.existing) == plan.state() else UPDATE
-        elif plan.requested_id is not None:
-            gone = deleted.get(plan.requested_id)
-            if gone is not None and gone.slug == plan.slug:
-                # The deleted case itself coming back (restoring an export): same id,
-                # same slug, its history reads on, one version past its deletion.
-                plan.version = gone.version + 1
-                claimed.add(plan.requested_id)
-            elif gone is not None:
-                # Its history and its restore button still point at that id.
-                report.errors.append(
-                    RowProblem(
-                        plan.row,
-                        "id",
-                        f"Id {plan.requested_id} belonged to the deleted case “{gone.title}” "
-                        f"('{gone.slug}'); a deleted case keeps its id so that it can be "
-                        "restored with its history. Restore it from the deleted cases page, "
-                        "or leave the id empty to create a new case.",
-                    )
-                )
-                plan.requested_id = None
-            elif plan.requested_id in taken or plan.requested_id in claimed:
-                report.notes.append(
-                    RowProblem(
-                        plan.row,
-                        "id",
-                        f"Id {plan.requested_id} belongs to another case; this new case "
-                        "gets a new id.",
-                    )
-                )
-                plan.requested_id = None
-            else:
-                claimed.add(plan.requested_id)
-        if plan.action != UNCHANGED and plan.row not in rows_with_errors:
+
+class _Ids:
+    """The ids new rows ask for: which a deleted case had, which other cases have (two
+    batched reads), and which earlier rows of the file have claimed."""
+
+    def __init__(self, plans: list[RowPlan], existing: dict):
+        wanted = [
+            p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
+        ]
+        self.deleted = _ids_of_deleted_cases(wanted)
+        self.taken = _ids_taken(wanted)
+        self.claimed: set[int] = set()
+
+
+def _classify(plan: RowPlan, case: Case | None, ids: _Ids, report: ImportReport) -> None:
+    """Set the row's action (create, update or unchanged) against its case; returns nothing.
+
+    ``case`` is the existing case with the row's slug, if any; a new case's
+    requested id is settled by :func:`_settle_requested_id`.
+    """
+    plan.existing = case
+    if case is not None:
+        plan.action = UNCHANGED if case_state(case) == plan.state() else UPDATE
+    elif plan.requested_id is not None:
+        _settle_requested_id(plan, ids, report)
+
+
+def _settle_requested_id(plan: RowPlan, ids: _Ids, report: ImportReport) -> None:
+    """Settle the id a new case's row asks for; returns nothing.
+
+    The row keeps it when the id is free, or when it brings back the deleted
+    case that had it (then one version past its deletion). Otherwise the id is
+    dropped, with an error in ``report`` (a deleted case's id) or a note (another
+    case's id: the new case gets a new one).
+    """
+    gone = ids.deleted.get(plan.requested_id)
+    if gone is not None and gone.slug == plan.slug:
+        # The deleted case itself coming back (restoring an export): same id,
+        # same slug, its history reads on, one version past its deletion.
+        plan.version = gone.version + 1
+        ids.claimed.add(plan.requested_id)
+    elif gone is not None:
+        # Its history and its restore button still point at that id.
+        report.errors.append(
+            RowProblem(
+                plan.row,
+                "id",
+                f"Id {plan.requested_id} belonged to the deleted case “{gone.title}” "
+                f"('{gone.slug}'); a deleted case keeps its id so that it can be "
+                "restored with its history. Restore it from the deleted cases page, "
+                "or leave the id empty to create a new case.",
+            )
+        )
+        plan.requested_id = None
+    elif plan.requested_id in ids.taken or plan.requested_id in ids.claimed:
+        report.notes.append(
+            RowProblem(
+                plan.row,
+                "id",
+                f"Id {plan.requested_id} belongs to another case; this new case gets a new id.",
+            )
+        )
+        plan.requested_id = None
+    else:
+        ids.claimed.add(plan.requested_id)
+
+
+def _status_problems(plans: list[RowPlan], skip_rows: set[int], user) -> list[RowProblem]:
+    """A problem for each row that changes a case whose status ``user`` may not set.
+
+    Rows in ``skip_rows`` (already in error) are not checked.
+    """
+    problems = []
+    for plan in plans:
+        if plan.action != UNCHANGED and plan.row not in skip_rows:
             problem = transition_check(plan, user)
             if problem:
-                report.errors.append(RowProblem(plan.row, "status", problem))
-    report.errors.sort(key=lambda p: p.row)
-    return report
+                problems.append(RowProblem(plan.row, "status", problem))
+    return problems
 
 
 class DeletedCase(NamedTuple):
@@ -147,11 +200,8 @@ class DeletedCase(NamedTuple):
     version: int
 
 
-def _ids_of_deleted_cases(plans: list[RowPlan], existing: dict) -> dict[int, DeletedCase]:
-    """Ids that new rows ask for and a deleted case had: id -> its last record (batched)."""
-    wanted = [
-        p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
-    ]
+def _ids_of_deleted_cases(wanted: list[int]) -> dict[int, DeletedCase]:
+    """The ids of ``wanted`` a deleted case had: id -> its last record (batched)."""
     deleted: dict[int, DeletedCase] = {}
     for start in range(0, len(wanted), 500):
         batch = wanted[start : start + 500]
@@ -166,11 +216,8 @@ def _ids_of_deleted_cases(plans: list[RowPlan], existing: dict) -> dict[int, Del
     return deleted
 
 
-def _ids_taken(plans: list[RowPlan], existing: dict) -> set[int]:
-    """Ids that new rows ask for but other cases already have (batched queries)."""
-    wanted = [
-        p.requested_id for p in plans if p.requested_id is not None and p.slug not in existing
-    ]
+def _ids_taken(wanted: list[int]) -> set[int]:
+    """The ids of ``wanted`` other cases already have (batched queries)."""
     taken: set[int] = set()
     for start in range(0, len(wanted), 500):
         batch = wanted[start : start + 500]
