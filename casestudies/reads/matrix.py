@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
+from urllib.parse import urlencode
 
 from django.http import QueryDict
 from django.utils.functional import lazy
@@ -315,6 +316,11 @@ def _link(filters: QueryDict, choices: list[tuple[str, str]]) -> str | None:
     that filter; that is exact only when ``value`` was one of the filtered values
     (otherwise the cell counts cases having both, which the list cannot express).
     """
+    params = [param for param, _value in choices]
+    if len(set(params)) == len(params) and not any(param in filters for param in params):
+        # The common case, and the same string: the choices go after the filters. A
+        # chart asks for hundreds of links, and copying the QueryDict cost ~0.1 ms each.
+        return "&".join(filter(None, [filters.urlencode(), urlencode(choices)]))
     query = filters.copy()
     for param, value in choices:
         current = {_normalise(param, v) for v in filters.getlist(param) if v}

@@ -15,6 +15,7 @@ counts cases, and a group's coded cases are the sum of its directions.
 
 from dataclasses import dataclass, field
 from functools import partial
+from urllib.parse import urlencode
 
 from django.db import connections
 from django.http import QueryDict
@@ -195,9 +196,8 @@ def _coded_link(filters: QueryDict, group: tuple[str, str] | None, pairs: list[s
     base = _link(filters, [group]) if group else filters.urlencode()
     if base is None:
         return None
-    query = QueryDict(base, mutable=True)
-    query.setlist("outcome", pairs)
-    return query.urlencode()
+    # Neither the filters nor the group set ``outcome``: the pairs go last.
+    return "&".join(filter(None, [base, urlencode([("outcome", pair) for pair in pairs])]))
 
 
 def _row(label, code, group_param, cases, counts_of, dimension, directions, filters):
