@@ -170,7 +170,8 @@ def build_choropleth(params: QueryDict) -> Choropleth:
     share_of = (params.get(SHARE_PARAM) or "").strip()
     filters = matrix_filters(params)
     filters.pop(SHARE_PARAM, None)
-    case_ids = CaseQuery(filters).cases.order_by().values("pk")
+    query = CaseQuery(filters)
+    case_ids = query.cases.order_by().values("pk")
     countries = partial(COUNTRY.source, dimension=None)
     if share_of:
         axis, term, dimension, share_label = share_choice(share_of)
@@ -181,7 +182,7 @@ def build_choropleth(params: QueryDict) -> Choropleth:
     else:
         axis = term = None
         share_label = ""
-        counts = count_by(case_ids, countries)
+        counts = count_by(case_ids, countries, every_published=not query.is_filtered)
     names = {
         code: country_name(code, name)
         for code, name in Country.objects.filter(pk__in=[k for k in counts.rows if k]).values_list(

@@ -23,7 +23,7 @@ from django.db import connections
 from django.db.models import QuerySet
 
 from .. import datastamp
-from ..models import Case, Country, Outcome
+from ..models import Case, CaseStatus, Country, Outcome
 
 # Every SQL string here interpolates only table and column names taken from the
 # models (quoted by the backend); values always travel as parameters (S608 noqa).
@@ -240,14 +240,43 @@ def _run(connection, sql: str, params: tuple) -> Crosstab:
     return result
 
 
-def count_by(case_ids: QuerySet, source_of) -> Crosstab:
+def _every_published_sql(connection, source: Source) -> tuple[str, tuple]:
+    """``count_by`` of every published case, from the link table alone (PostgreSQL).
+
+    As the facets' ``CountBase(None)``: no set of 100,000 ids to build and probe,
+    only the (few) cases that are not published left out. Half the time of the
+    join at 100,000 cases (docs/perf/comparison.md).
+    """
+    q = connection.ops.quote_name
+    meta = Case._meta
+    table, pk, status = q(meta.db_table), q(meta.pk.column), q(meta.get_field("status").column)
+    others = [s for s in CaseStatus.values if s != CaseStatus.PUBLISHED]
+    pairs = source.pairs
+    if source.may_repeat:
+        pairs = f"SELECT DISTINCT case_id, val FROM ({pairs}) p"  # noqa: S608
+    sql = f"""
+        SELECT {ROW}, x.val, NULL, COUNT(*) FROM ({pairs}) x
+            WHERE x.val IS NOT NULL AND x.case_id NOT IN
+                (SELECT {pk} FROM {table} WHERE {status} IN ({", ".join(["%s"] * len(others))}))
+            GROUP BY x.val
+        UNION ALL SELECT {ALL}, NULL, NULL, COUNT(*) FROM {table} WHERE {status} = %s
+    """  # noqa: S608
+    return sql, (*source.params, *others, CaseStatus.PUBLISHED)
+
+
+def count_by(case_ids: QuerySet, source_of, *, every_published: bool = False) -> Crosstab:
     """Count ``case_ids`` by one dimension: ``rows`` and ``total`` of a Crosstab. One query.
 
     A case lacking the dimension counts under ``None``; a case with a value twice
-    (two countries of one tradition) once.
+    (two countries of one tradition) once. ``every_published`` says that
+    ``case_ids`` are every published case: on PostgreSQL the values are then
+    counted from the link table alone, and ``rows`` leaves out ``None``.
     """
     connection = connections[case_ids.db]
     source = source_of(connection)
+    if every_published and connection.vendor == "postgresql":
+        sql, params = _every_published_sql(connection, source)
+        return cached_rows(connection, sql, params, _run)
     selected = ids_sql_or_none(case_ids)
     if selected is None:
         return Crosstab({}, {}, {}, 0)
