@@ -12,7 +12,9 @@ total.
 over the link tables, restricted to the list's filtered ids, so it honours every
 filter of the case list and costs the same for 4 cells or 400), the row and
 column headings (``headings``), and the table laid out in the chosen measure
-(``lay_out``), with its headline (``headline``).
+(``lay_out``: what shares are of, ``_Bases``; the headings shown, ``_shown_headings``;
+each row, ``_line``; the totals line, ``_column_totals``), with its headline
+(``headline``).
 
 A value of ``None`` in the counts is a case that lacks the dimension (a LEFT
 JOIN found nothing): the "not stated" row or column. In shares it is hidden by
@@ -372,6 +374,90 @@ def _share(n: int, base: int) -> float | None:
     return 100 * n / base if base else None
 
 
+@dataclass(frozen=True)
+class _Bases:
+    """What the shares of a row, a column or a cell are of.
+
+    A row's (column's) cases; with "not stated" hidden, those that state the
+    other dimension (its total less its not-stated cell).
+    """
+
+    cells: dict
+    hide: bool
+
+    def row(self, row: Header) -> int:
+        """The cases row ``row``'s shares are of."""
+        return row.total - (self.cells.get((row.key, None), 0) if self.hide else 0)
+
+    def col(self, col: Header) -> int:
+        """The cases column ``col``'s shares are of."""
+        return col.total - (self.cells.get((None, col.key), 0) if self.hide else 0)
+
+    def cell(self, measure: str, row: Header, col: Header) -> int:
+        """The cases a cell's share is of in ``measure``: its row's, its column's, or 0."""
+        if measure == "row_share":
+            return self.row(row)
+        if measure == "col_share":
+            return self.col(col)
+        return 0
+
+
+def _shown_headings(
+    headers: list[Header], base: Callable[[Header], int], shares_of_each: bool
+) -> list[Header]:
+    """The headings with their n: their total, or in shares of each one, their ``base``.
+
+    In shares of each, a heading with nothing to share of is left out.
+    """
+    return [
+        replace(header, n=base(header) if shares_of_each else header.total, shows_n=shares_of_each)
+        for header in headers
+        if not (shares_of_each and base(header) == 0)
+    ]
+
+
+def _line(
+    row: Header,
+    columns: list[Header],
+    counts: Crosstab,
+    shape: Shape,
+    filters: QueryDict,
+    bases: _Bases,
+    largest_count: int,
+) -> Line:
+    """One row of the table: a cell per column (count, share, shade, link) and its total."""
+    cells = []
+    for col in columns:
+        n = counts.cells.get((row.key, col.key), 0)
+        exact = n and not (row.is_not_stated or col.is_not_stated)
+        query = _link(filters, [(shape.rows.param, row.code), (shape.cols.param, col.code)])
+        base = bases.cell(shape.measure, row, col)
+        share = _share(n, base) if shape.in_shares else None
+        bucket = _bucket(share, 100) if share is not None else _bucket(n, largest_count)
+        title = f"{row.label}, {col.label}"
+        cells.append(Cell(n, bucket, query if exact else None, title, share, base))
+    total = Cell(row.total, 0, row.query, row.label, base=bases.row(row))
+    return Line(row, cells, total)
+
+
+def _column_totals(
+    columns: list[Header], counts: Crosstab, shape: Shape, bases: _Bases
+) -> list[Cell]:
+    """The totals line: each column's cases, with the base (and in row shares the share).
+
+    In row shares the totals line is the whole selection's profile, comparable
+    with each row's: a column's cases over the cases that state the column
+    dimension. Otherwise its base is what the column's shares are of.
+    """
+    if shape.measure != "row_share":
+        return [Cell(col.total, 0, col.query, col.label, None, bases.col(col)) for col in columns]
+    stating = counts.total - (counts.cols.get(None, 0) if bases.hide else 0)
+    return [
+        Cell(col.total, 0, col.query, col.label, _share(col.total, stating), stating)
+        for col in columns
+    ]
+
+
 def lay_out(counts: Crosstab, shape: Shape, filters: QueryDict, rows, columns) -> Matrix:
     """The lines, totals and headline of the matrix in the shape's measure.
 
@@ -379,54 +465,13 @@ def lay_out(counts: Crosstab, shape: Shape, filters: QueryDict, rows, columns) -
     those that state the other dimension (the row's total less its not-stated
     cell), so hiding never leaves shares that do not add up to their base.
     """
-    cells = counts.cells
     hide = not shape.show_not_stated
-
-    def row_base(row: Header) -> int:
-        return row.total - (cells.get((row.key, None), 0) if hide else 0)
-
-    def col_base(col: Header) -> int:
-        return col.total - (cells.get((None, col.key), 0) if hide else 0)
-
-    # Each heading's n; in shares, rows (columns) with nothing to share of are left out.
-    by_row, by_col = shape.measure == "row_share", shape.measure == "col_share"
-    rows = [
-        replace(row, n=row_base(row) if by_row else row.total, shows_n=by_row)
-        for row in rows
-        if not (by_row and row_base(row) == 0)
-    ]
-    columns = [
-        replace(col, n=col_base(col) if by_col else col.total, shows_n=by_col)
-        for col in columns
-        if not (by_col and col_base(col) == 0)
-    ]
-    stated = [n for (r, c), n in cells.items() if r is not None and c is not None]
+    bases = _Bases(counts.cells, hide)
+    rows = _shown_headings(rows, bases.row, shares_of_each=shape.measure == "row_share")
+    columns = _shown_headings(columns, bases.col, shares_of_each=shape.measure == "col_share")
+    stated = [n for (r, c), n in counts.cells.items() if r is not None and c is not None]
     largest_count = max(stated, default=0)
-    lines = []
-    for row in rows:
-        line_cells = []
-        for col in columns:
-            n = cells.get((row.key, col.key), 0)
-            exact = n and not (row.is_not_stated or col.is_not_stated)
-            query = _link(filters, [(shape.rows.param, row.code), (shape.cols.param, col.code)])
-            base = {"row_share": row_base(row), "col_share": col_base(col)}.get(shape.measure, 0)
-            share = _share(n, base) if shape.in_shares else None
-            bucket = _bucket(share, 100) if share is not None else _bucket(n, largest_count)
-            title = f"{row.label}, {col.label}"
-            line_cells.append(Cell(n, bucket, query if exact else None, title, share, base))
-        total = Cell(row.total, 0, row.query, row.label, base=row_base(row))
-        lines.append(Line(row, line_cells, total))
-    # In row shares the totals line is the whole selection's profile, comparable
-    # with each row's: a column's cases over the cases that state the column dimension.
-    stating = counts.total - (counts.cols.get(None, 0) if hide else 0)
-    column_totals = []
-    for col in columns:
-        if shape.measure == "row_share":
-            column_totals.append(
-                Cell(col.total, 0, col.query, col.label, _share(col.total, stating), stating)
-            )
-        else:  # in column shares, base is what the column's shares are of
-            column_totals.append(Cell(col.total, 0, col.query, col.label, None, col_base(col)))
+    lines = [_line(row, columns, counts, shape, filters, bases, largest_count) for row in rows]
     return Matrix(
         rows=shape.rows,
         cols=shape.cols,
@@ -436,7 +481,7 @@ def lay_out(counts: Crosstab, shape: Shape, filters: QueryDict, rows, columns) -
         show_not_stated=shape.show_not_stated,
         columns=columns,
         lines=lines,
-        column_totals=column_totals,
+        column_totals=_column_totals(columns, counts, shape, bases),
         grand_total=Cell(counts.total, 0, filters.urlencode()),
         largest=headline(lines, columns, shape),
         largest_count=largest_count,
