@@ -147,7 +147,8 @@ for _alias in DATABASE_REPLICAS:
 # cursor (the extracts' streamed id lists are then read whole, a few MB at 100,000
 # cases) and no startup "options", which PgBouncer refuses (set jit=off on the database
 # instead: docs/operations.md, "More than one machine").
-if env_bool("DATABASE_TRANSACTION_POOLING", default=False):
+DATABASE_TRANSACTION_POOLING = env_bool("DATABASE_TRANSACTION_POOLING", default=False)
+if DATABASE_TRANSACTION_POOLING:
     for _settings in DATABASES.values():
         if _settings["ENGINE"] == "django.db.backends.postgresql":
             _settings["DISABLE_SERVER_SIDE_CURSORS"] = True
