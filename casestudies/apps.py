@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CasestudiesConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "casestudies"
-    verbose_name = "Co-production cases"
+    verbose_name = _("Co-production cases")
 
     def ready(self):
         from django.db.models.signals import post_migrate

@@ -5,7 +5,8 @@ from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.urls import path
 from django.utils.html import format_html
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import (
@@ -16,6 +17,7 @@ from ..models import (
     CaseStatus,
     Outcome,
     in_field_order,
+    in_sentence,
 )
 from ..models.dimensions import CODING, STUDY, WHERE
 from ..writes.concurrency import StaleVersion, lock_case
@@ -60,8 +62,12 @@ class OutcomeFormSet(BaseInlineFormSet):
                 continue
             if dimension.pk in seen:
                 raise ValidationError(
-                    f"Two outcomes have the dimension “{dimension}”: a case has at most one "
-                    "outcome per dimension. Merge them into one finding or pick another dimension.",
+                    gettext(
+                        "Two outcomes have the dimension “%(dimension)s”: a case has at most "
+                        "one outcome per dimension. Merge them into one finding or pick another "
+                        "dimension."
+                    )
+                    % {"dimension": dimension},
                     code="duplicate_dimension",
                 )
             seen[dimension.pk] = form
@@ -110,7 +116,11 @@ class CaseSourceFormSet(BaseInlineFormSet):
         problems = publication_problems(case, countries=countries, sources=sources)
         if problems:
             raise ValidationError(
-                [f"This case cannot be published: {p[0].lower()}{p[1:]}" for p in problems],
+                [
+                    gettext("This case cannot be published: %(problem)s")
+                    % {"problem": p[0].lower() + p[1:]}
+                    for p in problems
+                ],
                 code="publication",
             )
 
@@ -121,7 +131,7 @@ class CaseSourceInline(PreloadedAutocompleteInline):
     extra = 1
     autocomplete_fields = ["source"]
     fields = ["source", "locator", "confidence", "note"]
-    verbose_name_plural = "sources (provenance)"
+    verbose_name_plural = _("sources (provenance)")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("source")
@@ -131,12 +141,14 @@ class CaseAdminForm(forms.ModelForm):
     change_reason = forms.CharField(
         required=False,
         max_length=100,
-        label="Reason for this change",
-        help_text="Optional; shown in the case's history.",
+        label=_("Reason for this change"),
+        help_text=_("Optional; shown in the case's history."),
     )
     # The version of the case this form showed (casestudies.writes.concurrency): saving a
     # form opened before someone else's save is refused, with what they changed.
-    seen_version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    seen_version = forms.IntegerField(
+        label=_("Version seen"), widget=forms.HiddenInput, required=False, min_value=1
+    )
     # Set per request by CaseAdmin.get_form, which also supplies Meta (model and fields).
     current_user = None
 
@@ -146,7 +158,7 @@ class CaseAdminForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["seen_version"].initial = self.instance.version
             self.fields["seen_version"].required = True
-            self.fields["seen_version"].error_messages["required"] = (
+            self.fields["seen_version"].error_messages["required"] = _(
                 "This form does not say which version of the case it shows; reload the page "
                 "and make your change again."
             )
@@ -218,8 +230,8 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         (WHERE, {"fields": _section(WHERE, "locality", "start_year", "end_year")}),
         (CODING, {"fields": _section(CODING, "users_influence", "participants")}),
         (STUDY, {"fields": _section(STUDY, "units_studied", "source_pages", "coder_note")}),
-        ("Record", {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
-        ("History", {"fields": ["change_reason", "seen_version"]}),
+        (_("Record"), {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+        (_("History"), {"fields": ["change_reason", "seen_version"]}),
     ]
 
     def get_urls(self):
@@ -244,29 +256,30 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
         form = super().get_form(request, obj, change=change, **kwargs)
         return type(form.__name__, (form,), {"current_user": request.user})
 
-    @admin.display(description="Ch.", ordering="chapter__number")
+    @admin.display(description=_("Ch."), ordering="chapter__number")
     def chapter_number(self, obj):
         return obj.chapter.number
 
-    @admin.display(description="Countries")
+    @admin.display(description=_("Countries"))
     def country_list(self, obj):
         return ", ".join(c.code for c in obj.countries.all()) or "—"
 
-    @admin.display(description="Outcomes", ordering="_outcome_count")
+    @admin.display(description=_("Outcomes"), ordering="_outcome_count")
     def outcome_count(self, obj):
         return obj._outcome_count
 
-    @admin.display(description="Coded")
+    @admin.display(description=_("Coded"))
     def coding(self, obj):
         coded, total, missing = coding_completeness(obj)
         if not missing:
-            return format_html("{}/{} <small>complete</small>", coded, total)
+            return format_html("{}/{} <small>{}</small>", coded, total, gettext("complete"))
         # <details> keeps the row short and the list one click (or key) away, without JS.
         return format_html(
-            "<details><summary>{}/{}</summary><small>missing: {}</small></details>",
+            "<details><summary>{}/{}</summary><small>{}</small></details>",
             coded,
             total,
-            ", ".join(missing).lower(),
+            gettext("missing: %(fields)s")
+            % {"fields": ", ".join(in_sentence(label) for label in missing)},
         )
 
     def save_model(self, request, obj, form, change):
@@ -300,7 +313,9 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
             obj.version,
         )
 
-    def _set_status(self, request, queryset, status: str, verb: str):
+    def _set_status(self, request, queryset, status: str, verb: str, messages_: dict):
+        """``verb`` is the history's reason (stored, in English, like every reason);
+        ``messages_`` say what happened in the curator's language."""
         # One service call per case (never queryset.update) so each leaves a history entry.
         changed = 0
         across = request.POST.get("select_across") == "1"
@@ -311,8 +326,14 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
             if seen is None and not across:
                 self.message_user(
                     request,
-                    f"“{case}” was not {verb}: the list did not say which version of it you saw; "
-                    "reload the list and try again.",
+                    messages_["refused"]
+                    % {
+                        "case": case,
+                        "reason": gettext(
+                            "the list did not say which version of it you saw; reload the "
+                            "list and try again."
+                        ),
+                    },
                     messages.WARNING,
                 )
                 continue
@@ -328,25 +349,62 @@ class CaseAdmin(SafeInputAdminMixin, CaseHistoryMixin, SimpleHistoryAdmin):
                 reasons = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
                 self.message_user(
                     request,
-                    f"“{case}” was not {verb}: {' '.join(reasons)}",
+                    messages_["refused"] % {"case": case, "reason": " ".join(reasons)},
                     messages.WARNING,
                 )
                 continue
             changed += 1
         self.message_user(
             request,
-            ngettext("%d case %s.", "%d cases %s.", changed) % (changed, verb),
+            messages_["done"](changed) % {"count": changed},
             messages.SUCCESS if changed else messages.INFO,
         )
 
-    @admin.action(description="Submit selected cases for review", permissions=["change"])
+    @admin.action(description=_("Submit selected cases for review"), permissions=["change"])
     def submit_for_review(self, request, queryset):
-        self._set_status(request, queryset, CaseStatus.REVIEW, "submitted for review")
+        self._set_status(
+            request,
+            queryset,
+            CaseStatus.REVIEW,
+            "submitted for review",
+            {
+                "refused": gettext("“%(case)s” was not submitted for review: %(reason)s"),
+                "done": lambda n: ngettext(
+                    "%(count)d case submitted for review.",
+                    "%(count)d cases submitted for review.",
+                    n,
+                ),
+            },
+        )
 
-    @admin.action(description="Publish selected cases", permissions=["publish"])
+    @admin.action(description=_("Publish selected cases"), permissions=["publish"])
     def publish(self, request, queryset):
-        self._set_status(request, queryset, CaseStatus.PUBLISHED, "published")
+        self._set_status(
+            request,
+            queryset,
+            CaseStatus.PUBLISHED,
+            "published",
+            {
+                "refused": gettext("“%(case)s” was not published: %(reason)s"),
+                "done": lambda n: ngettext(
+                    "%(count)d case published.", "%(count)d cases published.", n
+                ),
+            },
+        )
 
-    @admin.action(description="Unpublish selected cases (back to draft)", permissions=["publish"])
+    @admin.action(
+        description=_("Unpublish selected cases (back to draft)"), permissions=["publish"]
+    )
     def unpublish(self, request, queryset):
-        self._set_status(request, queryset, CaseStatus.DRAFT, "unpublished")
+        self._set_status(
+            request,
+            queryset,
+            CaseStatus.DRAFT,
+            "unpublished",
+            {
+                "refused": gettext("“%(case)s” was not unpublished: %(reason)s"),
+                "done": lambda n: ngettext(
+                    "%(count)d case unpublished.", "%(count)d cases unpublished.", n
+                ),
+            },
+        )

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.translation import gettext
 
 from ..plumbing.bad_parameter import BadParameter
 from ..writes.history import (
@@ -33,7 +34,8 @@ def _posted_version(request) -> int:
     raw = request.POST.get("version", "")
     if not raw.isdigit():
         raise BadParameter(
-            "version", "the version of the case the page showed; reload the page and try again."
+            "version",
+            gettext("the version of the case the page showed; reload the page and try again."),
         )
     return int(raw)
 
@@ -63,7 +65,7 @@ class CaseHistoryMixin:
         # get_queryset() pre-loads the relations live_state() reads.
         case = self.get_object(request, unquote(object_id))
         if case is None:
-            raise Http404("No case with that id.")
+            raise Http404(gettext("No case with that id."))
         if not self.has_view_or_change_permission(request, case):
             raise PermissionDenied
         return case
@@ -103,7 +105,7 @@ class CaseHistoryMixin:
         context = self._context(
             request,
             case,
-            title=f"History: {case}",
+            title=gettext("History: %(case)s") % {"case": case},
             module_name=str(self.opts.verbose_name_plural).capitalize(),
             page_obj=page,
             versions=page.object_list,
@@ -121,11 +123,11 @@ class CaseHistoryMixin:
         try:
             history_id = int(version_id)
         except ValueError:
-            raise Http404("No such version.") from None
+            raise Http404(gettext("No such version.")) from None
         versions = case_versions(case.pk)
         version = next((v for v in versions if v.history_id == history_id), None)
         if version is None:
-            raise Http404("No such version of this case.")
+            raise Http404(gettext("No such version of this case."))
         can_revert = self.has_change_permission(request, case) and version.kind != "-"
         errors, warnings = [], []
         if request.method == "POST":
@@ -144,12 +146,16 @@ class CaseHistoryMixin:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                done = f"“{case}” was reverted to version {version.number}."
+                done = gettext("“%(case)s” was reverted to version %(number)s.") % {
+                    "case": case,
+                    "number": version.number,
+                }
                 return self._back_to_case(request, case, done, warnings)
         context = self._context(
             request,
             case,
-            title=f"Version {version.number} of “{case}”",
+            title=gettext("Version %(number)s of “%(case)s”")
+            % {"number": version.number, "case": case},
             version=version,
             contents=case_diff(empty_state(), version.state),
             revert_changes=case_diff(live_state(case), version.state),
@@ -180,7 +186,7 @@ class CaseHistoryMixin:
             try:
                 return versions[int(raw)]
             except (ValueError, KeyError):
-                raise BadParameter(param, "not a version of this case.", allowed) from None
+                raise BadParameter(param, gettext("not a version of this case."), allowed) from None
 
         older, newer = pick("from"), pick("to")
         if newer is not None and newer.number < older.number:
@@ -189,7 +195,7 @@ class CaseHistoryMixin:
         context = self._context(
             request,
             case,
-            title=f"Changes to “{case}”",
+            title=gettext("Changes to “%(case)s”") % {"case": case},
             older=older,
             newer=newer,
             changes=case_diff(older.state, new_state),
@@ -213,7 +219,7 @@ class CaseHistoryMixin:
             try:
                 case_id = int(request.POST.get("case", ""))
             except ValueError:
-                raise BadParameter("case", "the id of a deleted case.") from None
+                raise BadParameter("case", gettext("the id of a deleted case.")) from None
             try:
                 case, warnings = case_restore(
                     case_id=case_id,
@@ -224,14 +230,16 @@ class CaseHistoryMixin:
             except ValidationError as exc:
                 errors = exc.messages
             else:
-                done = f"“{case}” was restored as a draft, with its history."
+                done = gettext("“%(case)s” was restored as a draft, with its history.") % {
+                    "case": case
+                }
                 return self._back_to_case(request, case, done, warnings)
         page = Paginator(deleted_cases(), DELETED_PER_PAGE).get_page(request.GET.get("p"))
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "app_label": self.opts.app_label,
-            "title": "Deleted cases",
+            "title": gettext("Deleted cases"),
             "page_obj": page,
             "records": page.object_list,
             "can_restore": can_restore,

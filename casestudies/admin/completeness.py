@@ -8,6 +8,7 @@ row by row, and tests/test_admin_case.py checks that both give the same answer.
 
 from django.contrib import admin
 from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext_lazy as _
 
 from ..models import COUNTRIES, DIMENSIONS, Case, Outcome
 from ..reads.presenters import case_field_rows
@@ -50,11 +51,11 @@ def coding_complete_q() -> Q:
 
 
 class CodingCompleteFilter(admin.SimpleListFilter):
-    title = "coding"
+    title = _("coding")
     parameter_name = "coding"
 
     def lookups(self, request, model_admin):
-        return [("complete", "Complete"), ("incomplete", "Incomplete")]
+        return [("complete", _("Complete")), ("incomplete", _("Incomplete"))]
 
     def queryset(self, request, queryset):
         if self.value() == "complete":

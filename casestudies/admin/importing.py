@@ -16,6 +16,8 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from ..importing import ImportFileError, cases_import
@@ -29,8 +31,8 @@ TEMPLATE = "admin/casestudies/case/import.html"
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label="CSV file",
-        help_text=(
+        label=_("CSV file"),
+        help_text=_(
             "UTF-8 CSV in the columns of the cases CSV (/cases.csv): export, edit in a "
             "spreadsheet, save as CSV UTF-8, upload. Cases are matched by slug."
         ),
@@ -40,11 +42,14 @@ class ImportForm(forms.Form):
         upload = self.cleaned_data["file"]
         if not upload.name.lower().endswith(".csv"):
             raise forms.ValidationError(
-                "Choose a .csv file (in a spreadsheet: Save as 'CSV UTF-8 (comma delimited)')."
+                gettext(
+                    "Choose a .csv file (in a spreadsheet: Save as 'CSV UTF-8 (comma delimited)')."
+                )
             )
         if upload.size > MAX_BYTES:
             raise forms.ValidationError(
-                f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB; split it."
+                gettext("The file is larger than %(size)d MB; split it.")
+                % {"size": MAX_BYTES // (1024 * 1024)}
             )
         return upload
 
@@ -73,7 +78,7 @@ def _context(request, **extra) -> dict:
     return {
         **admin.site.each_context(request),
         "opts": Case._meta,
-        "title": "Import cases from a spreadsheet",
+        "title": gettext("Import cases from a spreadsheet"),
         **extra,
     }
 
@@ -105,7 +110,7 @@ def case_import(request):
 def _confirm(request):
     stashed = _unstash(request, request.POST.get("token", ""))
     if stashed is None:
-        problem = "This preview is no longer available; upload the file again."
+        problem = gettext("This preview is no longer available; upload the file again.")
         context = _context(request, form=ImportForm(), problem=problem)
         return render(request, TEMPLATE, context, status=400)
     name, data, versions = stashed
@@ -119,5 +124,8 @@ def _confirm(request):
         context = _context(request, report=report, token="", filename=name)
         return render(request, TEMPLATE, context, status=400)
     del request.session[SESSION_KEY]
-    messages.success(request, f"Imported {name}: {report.summary()}")
+    messages.success(
+        request,
+        gettext("Imported %(file)s: %(summary)s") % {"file": name, "summary": report.summary()},
+    )
     return redirect(reverse("admin:casestudies_case_changelist"))

@@ -4,6 +4,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import Release
 from ..releases import ReleaseError, create_release
@@ -49,11 +51,11 @@ class ReleaseAdmin(admin.ModelAdmin):
     def get_fields(self, request, obj=None):
         return self.readonly_fields if obj else ["version", "notes"]
 
-    @admin.display(description="changes since the previous")
+    @admin.display(description=_("changes since the previous"))
     def changes(self, obj: Release) -> int:
         return change_count(obj.changelog)
 
-    @admin.display(description="public page")
+    @admin.display(description=_("public page"))
     def page(self, obj: Release):
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), obj.get_absolute_url())
 
@@ -66,9 +68,11 @@ class ReleaseAdmin(admin.ModelAdmin):
     def add_view(self, request, form_url="", extra_context=None):
         extra_context = {
             **(extra_context or {}),
-            "title": "Freeze the published data as a new release",
-            "subtitle": "Every published case, as it is now, under this version number; "
-            "the release's files never change.",
+            "title": gettext("Freeze the published data as a new release"),
+            "subtitle": gettext(
+                "Every published case, as it is now, under this version number; "
+                "the release's files never change."
+            ),
         }
         return super().add_view(request, form_url, extra_context)
 

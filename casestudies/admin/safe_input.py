@@ -13,6 +13,7 @@ from django.contrib.admin.utils import unquote
 from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import BadRequest, ValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 
 
 def _converts(field, value) -> bool:
@@ -72,8 +73,11 @@ class SafeInputAdminMixin(SafeAutocompleteFieldsMixin):
         if bad:
             shown = ", ".join(repr(v) for v in bad[:5])
             raise BadRequest(
-                f"The selected items must be {self.model._meta.verbose_name_plural} ids; "
-                f"these are not: {shown}. Select the rows in the list and try again."
+                gettext(
+                    "The selected items must be ids of %(things)s; these are not: %(values)s. "
+                    "Select the rows in the list and try again."
+                )
+                % {"things": self.model._meta.verbose_name_plural, "values": shown}
             )
         return super().response_action(request, queryset)
 
@@ -83,5 +87,5 @@ class SafeInputAdminMixin(SafeAutocompleteFieldsMixin):
         if not _converts(self.model._meta.pk, unquote(object_id)) or not _converts(
             history._meta.pk, version_id
         ):
-            raise Http404("No such version.")
+            raise Http404(gettext("No such version."))
         return super().history_form_view(request, object_id, version_id, extra_context)

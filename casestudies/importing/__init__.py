@@ -9,6 +9,7 @@ everything is written; otherwise nothing is.
 
 from django.db import DatabaseError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from .planning import ImportReport, plan_import
 from .reading import ImportFileError
@@ -44,6 +45,7 @@ def cases_import(
     except DatabaseError as exc:
         # A rule the checks above missed (or a concurrent edit): refuse the whole file.
         raise ImportFileError(
-            f"The database refused the import, so nothing was written: {exc}"
+            gettext("The database refused the import, so nothing was written: %(error)s")
+            % {"error": exc}
         ) from exc
     return report

@@ -3,6 +3,8 @@
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from django.utils.translation import gettext
+
 from ..models import Case
 from ..tabular.columns import case_columns, outcome_dimensions
 from ..writes.concurrency import changes_since
@@ -50,10 +52,27 @@ class ImportReport:
         return not self.errors
 
     def summary(self) -> str:
-        verb = ("created", "updated") if self.written else ("to create", "to update")
+        counts = {
+            "rows": len(self.plans),
+            "creates": len(self.creates),
+            "updates": len(self.updates),
+            "unchanged": len(self.unchanged),
+            "errors": len(self.errors),
+        }
+        if self.written:
+            return (
+                gettext(
+                    "%(rows)d rows: %(creates)d created, %(updates)d updated, %(unchanged)d "
+                    "unchanged; %(errors)d error(s)."
+                )
+                % counts
+            )
         return (
-            f"{len(self.plans)} rows: {len(self.creates)} {verb[0]}, {len(self.updates)} "
-            f"{verb[1]}, {len(self.unchanged)} unchanged; {len(self.errors)} error(s)."
+            gettext(
+                "%(rows)d rows: %(creates)d to create, %(updates)d to update, %(unchanged)d "
+                "unchanged; %(errors)d error(s)."
+            )
+            % counts
         )
 
 
@@ -103,8 +122,11 @@ def _parse_rows(data: bytes) -> tuple[list[RowPlan], list[RowProblem]]:
                 RowProblem(
                     row.number,
                     "slug",
-                    f"The slug '{plan.slug}' is already used in row {first_row[plan.slug]}; "
-                    "each case appears once.",
+                    gettext(
+                        "The slug '%(slug)s' is already used in row %(row)d; each case "
+                        "appears once."
+                    )
+                    % {"slug": plan.slug, "row": first_row[plan.slug]},
                 )
             )
         elif plan.slug:
@@ -160,10 +182,13 @@ def _settle_requested_id(plan: RowPlan, ids: _Ids, report: ImportReport) -> None
             RowProblem(
                 plan.row,
                 "id",
-                f"Id {plan.requested_id} belonged to the deleted case “{gone.title}” "
-                f"('{gone.slug}'); a deleted case keeps its id so that it can be "
-                "restored with its history. Restore it from the deleted cases page, "
-                "or leave the id empty to create a new case.",
+                gettext(
+                    "Id %(id)d belonged to the deleted case “%(title)s” ('%(slug)s'); "
+                    "a deleted case keeps its id so that it can be restored with its "
+                    "history. Restore it from the deleted cases page, or leave the id "
+                    "empty to create a new case."
+                )
+                % {"id": plan.requested_id, "title": gone.title, "slug": gone.slug},
             )
         )
         plan.requested_id = None
@@ -172,7 +197,8 @@ def _settle_requested_id(plan: RowPlan, ids: _Ids, report: ImportReport) -> None
             RowProblem(
                 plan.row,
                 "id",
-                f"Id {plan.requested_id} belongs to another case; this new case gets a new id.",
+                gettext("Id %(id)d belongs to another case; this new case gets a new id.")
+                % {"id": plan.requested_id},
             )
         )
         plan.requested_id = None
@@ -235,16 +261,21 @@ def _changed_since_preview(plans: list[RowPlan], existing: dict, seen: dict) -> 
         now = case.version if case is not None else None
         if before == now:
             continue
-        again = "Upload the file again for a new preview; nothing was written."
+        again = gettext("Upload the file again for a new preview; nothing was written.")
         if case is None:
-            message = f"The case '{plan.slug}' was deleted since the preview. {again}"
+            message = gettext("The case '%(slug)s' was deleted since the preview.") % {
+                "slug": plan.slug
+            }
         elif before is None:
-            message = f"A case with the slug '{plan.slug}' was created since the preview. {again}"
+            message = gettext("A case with the slug '%(slug)s' was created since the preview.") % {
+                "slug": plan.slug
+            }
         else:
             changes = changes_since(case, before)
-            message = (
-                f"“{case}” was changed by someone else since the preview (version {before}, "
-                f"now {now}): {'; '.join(changes)}. {again}"
-            )
+            message = gettext(
+                "“%(case)s” was changed by someone else since the preview (version %(seen)s, "
+                "now %(now)s): %(changes)s."
+            ) % {"case": case, "seen": before, "now": now, "changes": "; ".join(changes)}
+        message = f"{message} {again}"
         problems.append(RowProblem(plan.row, "slug", message))
     return problems

@@ -10,6 +10,9 @@ import io
 from collections import Counter
 from dataclasses import dataclass
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from ..tabular.columns import Column
 
 MAX_BYTES = 25 * 1024 * 1024  # comfortably more than 10,000 fully coded cases
@@ -17,11 +20,11 @@ MAX_BYTES = 25 * 1024 * 1024  # comfortably more than 10,000 fully coded cases
 # ten times wider is not a cases CSV, and refusing it early keeps the check cheap.
 MAX_COLUMNS = 1000
 _BINARY_SIGNATURES = {
-    b"PK\x03\x04": "an Excel workbook or ZIP archive",
-    b"\xd0\xcf\x11\xe0": "an old Excel (.xls) workbook",
-    b"%PDF": "a PDF",
+    b"PK\x03\x04": _("This is an Excel workbook or ZIP archive, not a CSV file."),
+    b"\xd0\xcf\x11\xe0": _("This is an old Excel (.xls) workbook, not a CSV file."),
+    b"%PDF": _("This is a PDF, not a CSV file."),
 }
-SAVE_AS_HINT = "Save the sheet as 'CSV UTF-8 (comma delimited)' and upload that file."
+SAVE_AS_HINT = _("Save the sheet as 'CSV UTF-8 (comma delimited)' and upload that file.")
 
 
 class ImportFileError(Exception):
@@ -40,24 +43,29 @@ class SheetRow:
 
 def decode(data: bytes) -> str:
     if not data or not data.strip():
-        raise ImportFileError("The file is empty.")
+        raise ImportFileError(gettext("The file is empty."))
     if len(data) > MAX_BYTES:
         raise ImportFileError(
-            f"The file is {len(data) // (1024 * 1024)} MB; the import takes at most "
-            f"{MAX_BYTES // (1024 * 1024)} MB. Split it into several files."
+            gettext(
+                "The file is %(size)d MB; the import takes at most %(most)d MB. "
+                "Split it into several files."
+            )
+            % {"size": len(data) // (1024 * 1024), "most": MAX_BYTES // (1024 * 1024)}
         )
     for signature, what in _BINARY_SIGNATURES.items():
         if data.startswith(signature):
-            raise ImportFileError(f"This is {what}, not a CSV file. {SAVE_AS_HINT}")
+            raise ImportFileError(f"{what} {SAVE_AS_HINT}")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ImportFileError(
-            f"The file is not UTF-8 text (byte {exc.start + 1} cannot be read). {SAVE_AS_HINT}"
+            gettext("The file is not UTF-8 text (byte %(byte)d cannot be read).")
+            % {"byte": exc.start + 1}
+            + f" {SAVE_AS_HINT}"
         ) from exc
     if "\x00" in text:
         raise ImportFileError(
-            f"The file contains binary data, so it is not a CSV file. {SAVE_AS_HINT}"
+            gettext("The file contains binary data, so it is not a CSV file.") + f" {SAVE_AS_HINT}"
         )
     return text
 
@@ -68,15 +76,24 @@ def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[Shee
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
-        raise ImportFileError(f"The file is not valid CSV: {exc}.") from exc
+        raise ImportFileError(
+            gettext("The file is not valid CSV: %(error)s.") % {"error": exc}
+        ) from exc
     if not records or not any(cell.strip() for cell in records[0]):
-        raise ImportFileError("The file has no header row.")
+        raise ImportFileError(gettext("The file has no header row."))
     if len(records[0]) > MAX_COLUMNS:
         # Before anything looks at the names: a header can hold a million of them.
         raise ImportFileError(
-            f"The header has {len(records[0]):,} columns; the import takes at most "
-            f"{MAX_COLUMNS:,} (the cases CSV has {len(columns)}). Check that the file is "
-            "the cases CSV, saved with commas between the columns."
+            gettext(
+                "The header has %(count)s columns; the import takes at most %(most)s (the "
+                "cases CSV has %(expected)s). Check that the file is the cases CSV, saved with "
+                "commas between the columns."
+            )
+            % {
+                "count": f"{len(records[0]):,}",
+                "most": f"{MAX_COLUMNS:,}",
+                "expected": len(columns),
+            }
         )
     header = [name.strip() for name in records[0]]
     check_header(header, columns)
@@ -88,13 +105,16 @@ def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[Shee
             extra = record[len(header) :]
             if any(cell.strip() for cell in extra):
                 raise ImportFileError(
-                    f"Row {index} has {len(record)} cells but the header has {len(header)} "
-                    "columns; check for a stray comma or an unquoted value."
+                    gettext(
+                        "Row %(row)d has %(cells)d cells but the header has %(columns)d "
+                        "columns; check for a stray comma or an unquoted value."
+                    )
+                    % {"row": index, "cells": len(record), "columns": len(header)}
                 )
         record = record + [""] * (len(header) - len(record))
         rows.append(SheetRow(index, dict(zip(header, record, strict=False))))
     if not rows:
-        raise ImportFileError("The file has a header but no rows to import.")
+        raise ImportFileError(gettext("The file has a header but no rows to import."))
     return header, rows
 
 
@@ -105,20 +125,28 @@ def check_header(header: list[str], columns: list[Column]) -> None:
     counts = Counter(header)
     duplicates = sorted(name for name, count in counts.items() if count > 1)
     if duplicates:
-        raise ImportFileError(f"Columns appear more than once: {', '.join(duplicates)}.")
+        raise ImportFileError(
+            gettext("Columns appear more than once: %(columns)s.")
+            % {"columns": ", ".join(duplicates)}
+        )
     unknown = [name for name in header if name not in known]
     missing = [name for name in required if name not in counts]
     problems = []
     if missing:
-        problems.append(f"Missing columns: {', '.join(missing)}.")
+        problems.append(gettext("Missing columns: %(columns)s.") % {"columns": ", ".join(missing)})
     if unknown:
         problems.append(
-            f"Unknown columns: {', '.join(unknown)} (an outcome column must name an outcome "
-            "dimension of the codebook)."
+            gettext(
+                "Unknown columns: %(columns)s (an outcome column must name an outcome "
+                "dimension of the codebook)."
+            )
+            % {"columns": ", ".join(unknown)}
         )
     if problems:
         problems.append(
-            "The import takes the columns of the cases CSV (/cases.csv); download it for a "
-            "template, or see the column dictionary in docs/extracts.md."
+            gettext(
+                "The import takes the columns of the cases CSV (/cases.csv); download it for a "
+                "template, or see the column dictionary in docs/extracts.md."
+            )
         )
         raise ImportFileError(" ".join(problems))

@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_slug
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ..models import (
     CODED_DIMENSIONS,
@@ -156,14 +158,18 @@ class RowReader:
         if raw.endswith(".0") and raw[:-2].isdigit():
             raw = raw[:-2]  # a spreadsheet that turned 2004 into 2004.0
         if not raw.isdigit():
-            self.error(column, f"'{raw}' is not a whole number.")
+            self.error(column, gettext("'%(value)s' is not a whole number.") % {"value": raw})
             return None
         return int(raw)
 
     def year(self, column: str) -> int | None:
         value = self.integer(column)
         if value is not None and not MIN_YEAR <= value <= MAX_YEAR:
-            self.error(column, f"{value} is not a year between {MIN_YEAR} and {MAX_YEAR}.")
+            self.error(
+                column,
+                gettext("%(value)d is not a year between %(min)d and %(max)d.")
+                % {"value": value, "min": MIN_YEAR, "max": MAX_YEAR},
+            )
             return None
         return value
 
@@ -172,9 +178,12 @@ class RowReader:
         for code in split_values(self.text(column).strip(), CODES):
             code = code.upper() if upper else code
             if code == "":
-                self.error(column, "An empty value between two '|' separators.")
+                self.error(column, gettext("An empty value between two '|' separators."))
             elif code not in known:
-                self.error(column, f"Unknown {what} '{code}'.")
+                self.error(
+                    column,
+                    gettext("Unknown %(what)s '%(code)s'.") % {"code": code, "what": what},
+                )
             elif known[code] not in values:
                 values.append(known[code])
         return values
@@ -182,7 +191,7 @@ class RowReader:
     def code(self, column: str, known: dict, what: str) -> int | None:
         values = self.codes(column, known, what)
         if len(values) > 1:
-            self.error(column, f"Takes one {what}, not several.")
+            self.error(column, gettext("Takes one %(what)s, not several.") % {"what": what})
         return values[0] if values else None
 
 
@@ -191,12 +200,16 @@ def parse_row(row: SheetRow, lookups: Lookups) -> tuple[RowPlan, list[RowProblem
     slug = reader.text("slug").strip()
     plan = RowPlan(row=row.number, slug=slug)
     if not slug:
-        reader.error("slug", "A slug is required: it identifies the case.")
+        reader.error("slug", gettext("A slug is required: it identifies the case."))
     else:
         try:
             validate_slug(slug)
         except ValidationError:
-            reader.error("slug", f"'{slug}' is not a slug (letters, digits, '-' and '_' only).")
+            reader.error(
+                "slug",
+                gettext("'%(slug)s' is not a slug (letters, digits, '-' and '_' only).")
+                % {"slug": slug},
+            )
     plan.requested_id = reader.integer("id") if "id" in row.cells else None
 
     scalars = {name: reader.text(name) for name in TEXT_FIELDS}
@@ -209,30 +222,37 @@ def parse_row(row: SheetRow, lookups: Lookups) -> tuple[RowPlan, list[RowProblem
     ):
         reader.error(
             "end_year",
-            f"The end year ({scalars['end_year']}) is before the start year "
-            f"({scalars['start_year']}).",
+            gettext("The end year (%(end)d) is before the start year (%(start)d).")
+            % {"end": scalars["end_year"], "start": scalars["start_year"]},
         )
     scalars["units_studied"] = reader.integer("units_studied")
     if scalars["units_studied"] == 0:
-        reader.error("units_studied", "The number of units studied is at least 1 (or empty).")
+        reader.error(
+            "units_studied", gettext("The number of units studied is at least 1 (or empty).")
+        )
     scalars["chapter_id"] = _chapter(reader)
     scalars["users_influence_id"] = reader.code(
-        "users_influence", lookups.influence, "users' influence level"
+        "users_influence", lookups.influence, _("users' influence level")
     )
     status = reader.text("status").strip()
     if status not in CaseStatus.values:
         reader.error(
             "status",
-            f"'{status}' is not a status; use one of: {', '.join(CaseStatus.values)}."
+            gettext("'%(status)s' is not a status; use one of: %(statuses)s.")
+            % {"status": status, "statuses": ", ".join(CaseStatus.values)}
             if status
-            else f"A status is required: one of {', '.join(CaseStatus.values)}.",
+            else gettext("A status is required: one of %(statuses)s.")
+            % {"statuses": ", ".join(CaseStatus.values)},
         )
     scalars["status"] = status
     plan.scalars = scalars
 
-    plan.m2m["countries"] = reader.codes("countries", lookups.countries, "country code", upper=True)
+    plan.m2m["countries"] = reader.codes(
+        "countries", lookups.countries, _("country code"), upper=True
+    )
     for name, known in lookups.vocab.items():
-        plan.m2m[name] = reader.codes(name, known, f"{name.replace('_', ' ')} term")
+        what = Case._meta.get_field(name).related_model._meta.verbose_name
+        plan.m2m[name] = reader.codes(name, known, what)
 
     plan.outcomes = _outcomes(reader)
     plan.sources = _sources(reader)
@@ -246,20 +266,25 @@ def _chapter(reader: RowReader) -> int | None:
     source = reader.text("chapter_source").strip()
     if number is None:
         if "chapter_number" not in {p.column for p in reader.problems}:
-            reader.error("chapter_number", "A chapter number is required.")
+            reader.error("chapter_number", gettext("A chapter number is required."))
         return None
     if source:
         chapter = reader.lookups.chapters.get((source, number))
         if chapter is None:
-            reader.error("chapter_number", f"No chapter {number} in the source '{source}'.")
+            reader.error(
+                "chapter_number",
+                gettext("No chapter %(number)d in the source '%(source)s'.")
+                % {"number": number, "source": source},
+            )
         return chapter
     candidates = reader.lookups.chapters_by_number.get(number, [])
     if len(candidates) != 1:
         reader.error(
             "chapter_number",
-            f"No chapter {number} is known."
+            gettext("No chapter %(number)d is known.") % {"number": number}
             if not candidates
-            else f"Several sources have a chapter {number}; fill in chapter_source.",
+            else gettext("Several sources have a chapter %(number)d; fill in chapter_source.")
+            % {"number": number},
         )
         return None
     return candidates[0]
@@ -268,17 +293,17 @@ def _chapter(reader: RowReader) -> int | None:
 def _outcomes(reader: RowReader) -> dict[int, tuple]:
     outcomes = {}
     for base, dimension in reader.lookups.outcome_columns.items():
-        direction = reader.code(base, reader.lookups.directions, "outcome direction")
+        direction = reader.code(base, reader.lookups.directions, _("outcome direction"))
         finding = reader.text(f"{base}_finding")
         pages = reader.text(f"{base}_pages")
         if direction is None:
             if (finding.strip() or pages.strip()) and base not in {
                 p.column for p in reader.problems
             }:
-                reader.error(base, "A finding or pages are given but no direction.")
+                reader.error(base, gettext("A finding or pages are given but no direction."))
             continue
         if not finding.strip():
-            reader.error(f"{base}_finding", "An outcome needs its finding (one sentence).")
+            reader.error(f"{base}_finding", gettext("An outcome needs its finding (one sentence)."))
         outcomes[dimension.pk] = (direction, finding, pages)
     return outcomes
 
@@ -291,15 +316,18 @@ def _aligned(reader: RowReader, column: str, count: int, kind: str) -> list[str]
     if len(values) != count:
         reader.error(
             column,
-            f"Has {len(values)} value(s) but 'sources' has {count}; "
-            "give one per source, in the same order, separated by '|'.",
+            gettext(
+                "Has %(values)d value(s) but 'sources' has %(count)d; give one per source, "
+                "in the same order, separated by '|'."
+            )
+            % {"values": len(values), "count": count},
         )
         return [""] * count
     return values
 
 
 def _sources(reader: RowReader) -> list[tuple]:
-    source_ids = reader.codes("sources", reader.lookups.sources, "source")
+    source_ids = reader.codes("sources", reader.lookups.sources, _("source"))
     count = len(source_ids)
     confidences = _aligned(reader, "source_confidence", count, CODES)
     confidences = [c or Confidence.HIGH for c in confidences]
@@ -307,7 +335,8 @@ def _sources(reader: RowReader) -> list[tuple]:
         if value not in Confidence.values:
             reader.error(
                 "source_confidence",
-                f"Unknown confidence '{value}'; use {' or '.join(Confidence.values)}.",
+                gettext("Unknown confidence '%(value)s'; use one of: %(values)s.")
+                % {"value": value, "values": ", ".join(Confidence.values)},
             )
     locators = _aligned(reader, "source_locators", count, TEXTS)
     notes = _aligned(reader, "source_notes", count, TEXTS)
@@ -321,7 +350,11 @@ def _last_updated(reader: RowReader) -> datetime | None:
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
-        reader.error("last_updated", f"'{raw}' is not a date and time like 2024-05-01T12:00:00Z.")
+        reader.error(
+            "last_updated",
+            gettext("'%(value)s' is not a date and time like 2024-05-01T12:00:00Z.")
+            % {"value": raw},
+        )
         return None
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)

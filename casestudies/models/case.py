@@ -55,16 +55,21 @@ class CaseManager(models.Manager.from_queryset(CaseQuerySet)):
 
 
 class Case(models.Model):
-    chapter = models.ForeignKey(Chapter, on_delete=models.PROTECT, related_name="cases")
-    title = models.CharField(max_length=300)
-    slug = models.SlugField(max_length=120, unique=True)
-    summary = models.TextField(blank=True)
+    chapter = models.ForeignKey(
+        Chapter, on_delete=models.PROTECT, related_name="cases", verbose_name=_("chapter")
+    )
+    title = models.CharField(_("title"), max_length=300)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    summary = models.TextField(_("summary"), blank=True)
 
     # The coded many-valued dimensions, one field per entry of the registry
     # (casestudies.models.dimensions), created here in its order.
     vars().update({d.field: d.model_field() for d in DIMENSIONS})
     locality = models.CharField(
-        max_length=200, blank=True, help_text="City or region; blank if not stated."
+        _("locality"),
+        max_length=200,
+        blank=True,
+        help_text=_("City or region; blank if not stated."),
     )
     users_influence = models.ForeignKey(
         InfluenceLevel,
@@ -72,25 +77,36 @@ class Case(models.Model):
         null=True,
         blank=True,
         related_name="cases",
-        verbose_name="users' influence",
+        verbose_name=_("users' influence"),
     )
     participants = models.TextField(
-        blank=True, help_text="Who co-produces, as the source describes them."
+        _("participants"),
+        blank=True,
+        help_text=_("Who co-produces, as the source describes them."),
     )
-    start_year = models.PositiveSmallIntegerField(null=True, blank=True)
-    end_year = models.PositiveSmallIntegerField(null=True, blank=True)
+    start_year = models.PositiveSmallIntegerField(_("start year"), null=True, blank=True)
+    end_year = models.PositiveSmallIntegerField(_("end year"), null=True, blank=True)
     units_studied = models.PositiveIntegerField(
+        _("units studied"),
         null=True,
         blank=True,
-        help_text="How many units (organisations, partnerships…) this case stands for.",
+        help_text=_("How many units (organisations, partnerships…) this case stands for."),
     )
 
-    sources = models.ManyToManyField(Source, through="CaseSource", related_name="cases")
-    source_pages = models.CharField(max_length=100, blank=True)
-    coder_note = models.TextField(blank=True, help_text="What is uncertain or still missing.")
+    sources = models.ManyToManyField(
+        Source, through="CaseSource", related_name="cases", verbose_name=_("sources")
+    )
+    source_pages = models.CharField(_("source pages"), max_length=100, blank=True)
+    coder_note = models.TextField(
+        _("coder's note"), blank=True, help_text=_("What is uncertain or still missing.")
+    )
 
     status = models.CharField(
-        max_length=12, choices=CaseStatus.choices, default=CaseStatus.DRAFT, db_index=True
+        _("status"),
+        max_length=12,
+        choices=CaseStatus.choices,
+        default=CaseStatus.DRAFT,
+        db_index=True,
     )
     # Synthetic benchmark rows are flagged so they can never pass for the book's data.
     is_synthetic = models.BooleanField(default=False, db_index=True, editable=False)
@@ -101,13 +117,23 @@ class Case(models.Model):
     # show what changed since the version the curator was looking at.
     version = models.PositiveIntegerField(default=1, editable=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
     )
 
     history = HistoricalRecords(
@@ -119,9 +145,11 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["title"]
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
         # Publishing is its own right (casestudies.writes.workflow): curators hold it, and a
         # contributor role could prepare cases for review without it.
-        permissions = [("publish_case", "Can publish and unpublish cases")]
+        permissions = [("publish_case", _("Can publish and unpublish cases"))]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(start_year__isnull=True)
@@ -178,13 +206,16 @@ class Case(models.Model):
         for field in ("start_year", "end_year"):
             value = getattr(self, field)
             if value is not None and not MIN_YEAR <= value <= MAX_YEAR:
-                errors[field] = f"Enter a year between {MIN_YEAR} and {MAX_YEAR}."
+                errors[field] = _("Enter a year between %(min)d and %(max)d.") % {
+                    "min": MIN_YEAR,
+                    "max": MAX_YEAR,
+                }
         if (
             self.start_year is not None
             and self.end_year is not None
             and self.start_year > self.end_year
         ):
-            errors["end_year"] = "The end year cannot be before the start year."
+            errors["end_year"] = _("The end year cannot be before the start year.")
         if errors:
             raise ValidationError(errors)
 
@@ -211,21 +242,33 @@ class OutcomeManager(models.Manager):
 
 
 class Outcome(models.Model):
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="outcomes")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="outcomes", verbose_name=_("case")
+    )
     dimension = models.ForeignKey(
-        OutcomeDimension, on_delete=models.PROTECT, related_name="outcomes"
+        OutcomeDimension,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        verbose_name=_("outcome dimension"),
     )
     direction = models.ForeignKey(
-        OutcomeDirection, on_delete=models.PROTECT, related_name="outcomes"
+        OutcomeDirection,
+        on_delete=models.PROTECT,
+        related_name="outcomes",
+        verbose_name=_("direction"),
     )
-    finding = models.TextField(help_text="The evidence, in one sentence.")
-    pages = models.CharField(max_length=60, blank=True, help_text="Page reference, if known.")
+    finding = models.TextField(_("finding"), help_text=_("The evidence, in one sentence."))
+    pages = models.CharField(
+        _("pages"), max_length=60, blank=True, help_text=_("Page reference, if known.")
+    )
 
     history = HistoricalRecords()
     objects = OutcomeManager()
 
     class Meta:
         ordering = ["dimension__order", "dimension__label"]
+        verbose_name = _("outcome")
+        verbose_name_plural = _("outcomes")
         constraints = [
             models.UniqueConstraint(fields=["case", "dimension"], name="outcome_one_per_dimension"),
         ]
@@ -252,22 +295,30 @@ class CaseSourceManager(models.Manager):
 class CaseSource(models.Model):
     """Provenance: which publication a case rests on, where in it, and how surely."""
 
-    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_sources")
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="case_sources")
+    case = models.ForeignKey(
+        Case, on_delete=models.CASCADE, related_name="case_sources", verbose_name=_("case")
+    )
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="case_sources", verbose_name=_("source")
+    )
     locator = models.CharField(
+        _("locator"),
         max_length=200,
         blank=True,
-        help_text="Where in the source, e.g. 'Introduction, summary of ch. 16'.",
+        help_text=_("Where in the source, e.g. 'Introduction, summary of ch. 16'."),
     )
-    confidence = models.CharField(max_length=1, choices=Confidence.choices, default=Confidence.HIGH)
-    note = models.TextField(blank=True)
+    confidence = models.CharField(
+        _("confidence"), max_length=1, choices=Confidence.choices, default=Confidence.HIGH
+    )
+    note = models.TextField(_("note"), blank=True)
 
     history = HistoricalRecords()
     objects = CaseSourceManager()
 
     class Meta:
         ordering = ["confidence", "source__year"]
-        verbose_name = "case source"
+        verbose_name = _("case source")
+        verbose_name_plural = _("case sources")
         constraints = [
             models.UniqueConstraint(fields=["case", "source"], name="casesource_unique"),
             models.CheckConstraint(

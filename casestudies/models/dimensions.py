@@ -62,7 +62,9 @@ class Dimension:
     admin_list_filter: bool = False  # offered as a filter of the admin's case list
 
     def model_field(self) -> models.ManyToManyField:
-        return models.ManyToManyField(self.model, related_name="cases", blank=True)
+        return models.ManyToManyField(
+            self.model, related_name="cases", blank=True, verbose_name=self.label
+        )
 
 
 def _listed(label: str) -> str:

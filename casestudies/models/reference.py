@@ -22,31 +22,36 @@ class Source(models.Model):
         REPORT = "report", _("Report or working paper")
         OTHER = "other", _("Other")
 
-    slug = models.SlugField(max_length=80, unique=True)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BOOK)
-    title = models.CharField(max_length=400)
+    slug = models.SlugField(_("slug"), max_length=80, unique=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.BOOK)
+    title = models.CharField(_("title"), max_length=400)
     authors = models.CharField(
+        _("authors"),
         max_length=400,
         blank=True,
-        help_text="Authors, or the editors of an edited volume, as published.",
+        help_text=_("Authors, or the editors of an edited volume, as published."),
     )
-    is_edited = models.BooleanField(default=False, help_text="The names above are editors.")
-    year = models.PositiveSmallIntegerField(null=True, blank=True)
-    publisher = models.CharField(max_length=200, blank=True)
-    series = models.CharField(max_length=200, blank=True)
-    journal = models.CharField(max_length=200, blank=True)
-    volume = models.CharField(max_length=40, blank=True)
-    issue = models.CharField(max_length=40, blank=True)
-    pages = models.CharField(max_length=40, blank=True)
+    is_edited = models.BooleanField(
+        _("edited volume"), default=False, help_text=_("The names above are editors.")
+    )
+    year = models.PositiveSmallIntegerField(_("year"), null=True, blank=True)
+    publisher = models.CharField(_("publisher"), max_length=200, blank=True)
+    series = models.CharField(_("series"), max_length=200, blank=True)
+    journal = models.CharField(_("journal"), max_length=200, blank=True)
+    volume = models.CharField(_("volume"), max_length=40, blank=True)
+    issue = models.CharField(_("issue"), max_length=40, blank=True)
+    pages = models.CharField(_("pages"), max_length=40, blank=True)
     doi = models.CharField(max_length=200, blank=True, verbose_name="DOI")
     isbn = models.CharField(max_length=40, blank=True, verbose_name="ISBN")
     url = models.URLField(blank=True, verbose_name="URL")
-    note = models.TextField(blank=True)
+    note = models.TextField(_("note"), blank=True)
 
     objects = SourceManager()
 
     class Meta:
         ordering = ["year", "title"]
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
 
     def __str__(self) -> str:
         return f"{self.authors} ({self.year or 'n.d.'}) {self.title}".strip()
@@ -75,27 +80,35 @@ class ChapterManager(models.Manager.from_queryset(ChapterQuerySet)):
 
 
 class Chapter(models.Model):
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="chapters")
-    number = models.PositiveSmallIntegerField()
+    source = models.ForeignKey(
+        Source, on_delete=models.PROTECT, related_name="chapters", verbose_name=_("source")
+    )
+    number = models.PositiveSmallIntegerField(_("number"))
     part = models.CharField(
-        max_length=200, blank=True, help_text="Blank where the source does not say."
+        _("part"), max_length=200, blank=True, help_text=_("Blank where the source does not say.")
     )
     title = models.CharField(
-        max_length=400, blank=True, help_text="Blank where no source gives it."
+        _("title"), max_length=400, blank=True, help_text=_("Blank where no source gives it.")
     )
-    authors = models.CharField(max_length=300, help_text="As the source names them (surnames).")
-    page_start = models.PositiveIntegerField(null=True, blank=True)
-    page_end = models.PositiveIntegerField(null=True, blank=True)
-    summary = models.TextField(blank=True)
-    summary_source = models.CharField(max_length=300, blank=True)
+    authors = models.CharField(
+        _("authors"), max_length=300, help_text=_("As the source names them (surnames).")
+    )
+    page_start = models.PositiveIntegerField(_("first page"), null=True, blank=True)
+    page_end = models.PositiveIntegerField(_("last page"), null=True, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    summary_source = models.CharField(_("source of the summary"), max_length=300, blank=True)
     is_empirical = models.BooleanField(
-        default=True, help_text="Off for conceptual chapters, which have no cases by design."
+        _("empirical"),
+        default=True,
+        help_text=_("Off for conceptual chapters, which have no cases by design."),
     )
 
     objects = ChapterManager()
 
     class Meta:
         ordering = ["source", "number"]
+        verbose_name = _("chapter")
+        verbose_name_plural = _("chapters")
         constraints = [
             models.UniqueConstraint(fields=["source", "number"], name="chapter_unique_number"),
             models.CheckConstraint(
@@ -135,11 +148,19 @@ class CountryManager(models.Manager):
 
 class Country(models.Model):
     code = models.CharField(
-        max_length=2, primary_key=True, help_text="ISO 3166-1 alpha-2 code, upper case."
+        _("code"),
+        max_length=2,
+        primary_key=True,
+        help_text=_("ISO 3166-1 alpha-2 code, upper case."),
     )
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(_("name (English)"), max_length=100, unique=True)
     world_region = models.ForeignKey(
-        WorldRegion, on_delete=models.PROTECT, null=True, blank=True, related_name="countries"
+        WorldRegion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="countries",
+        verbose_name=_("world region"),
     )
     welfare_tradition = models.ForeignKey(
         WelfareTradition,
@@ -147,19 +168,22 @@ class Country(models.Model):
         null=True,
         blank=True,
         related_name="countries",
-        help_text="Empty means 'not classified'.",
+        verbose_name=_("welfare tradition"),
+        help_text=_("Empty means 'not classified'."),
     )
     welfare_source = models.CharField(
+        _("source of the welfare tradition"),
         max_length=300,
         blank=True,
-        help_text="The classification the welfare tradition is cited from.",
+        help_text=_("The classification the welfare tradition is cited from."),
     )
 
     objects = CountryManager()
 
     class Meta:
         ordering = ["name"]
-        verbose_name_plural = "countries"
+        verbose_name = _("country")
+        verbose_name_plural = _("countries")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(code__regex=r"^[A-Z]{2}$"), name="country_code_iso_alpha2"

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 VERSION_PATTERN = r"[0-9]{1,4}(?:\.[0-9]{1,4}){0,2}"
 VERSION_RE = re.compile(rf"^{VERSION_PATTERN}\Z")
@@ -36,36 +37,49 @@ class Release(models.Model):
     """
 
     version = models.CharField(
+        _("version"),
         max_length=20,
         unique=True,
         validators=[
             RegexValidator(
-                VERSION_RE, "A version is 1 to 3 numbers separated by dots, e.g. 1.0 or 2.1.3."
+                VERSION_RE,
+                _("A version is 1 to 3 numbers separated by dots, e.g. 1.0 or 2.1.3."),
             )
         ],
-        help_text="1 to 3 numbers separated by dots, e.g. 1.0; higher than every earlier one.",
+        help_text=_("1 to 3 numbers separated by dots, e.g. 1.0; higher than every earlier one."),
     )
-    notes = models.TextField(blank=True, help_text="What this release is, for its readers.")
-    created = models.DateTimeField()
+    notes = models.TextField(
+        _("notes"), blank=True, help_text=_("What this release is, for its readers.")
+    )
+    created = models.DateTimeField(_("created"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
+        verbose_name=_("created by"),
     )
-    case_count = models.PositiveIntegerField()
-    outcome_count = models.PositiveIntegerField()
-    files = models.JSONField(help_text="[{name, bytes, sha256, mediatype}] of the stored files.")
-    changelog = models.JSONField(help_text="Cases added, withdrawn and changed since the previous.")
+    case_count = models.PositiveIntegerField(_("cases"))
+    outcome_count = models.PositiveIntegerField(_("outcomes"))
+    files = models.JSONField(
+        _("files"), help_text=_("[{name, bytes, sha256, mediatype}] of the stored files.")
+    )
+    changelog = models.JSONField(
+        _("changes"), help_text=_("Cases added, withdrawn and changed since the previous.")
+    )
     history_mark = models.BigIntegerField(
-        default=0, help_text="The last case history entry included: later ones are changes since."
+        _("history mark"),
+        default=0,
+        help_text=_("The last case history entry included: later ones are changes since."),
     )
 
     objects = ReleaseQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created", "-pk"]
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(version__regex=rf"^{VERSION_PATTERN}$"),
@@ -98,4 +112,4 @@ class Release(models.Model):
 
     def clean(self):
         if self.version and not VERSION_RE.match(self.version):
-            raise ValidationError({"version": "A version is 1 to 3 numbers, e.g. 1.0."})
+            raise ValidationError({"version": _("A version is 1 to 3 numbers, e.g. 1.0.")})

@@ -8,6 +8,7 @@ next search (they expand the query, so no case needs re-indexing).
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 def split_variants(text: str) -> list[str]:
@@ -22,19 +23,23 @@ class SearchSynonymManager(models.Manager):
 
 class SearchSynonym(models.Model):
     variants = models.TextField(
+        _("variants"),
         unique=True,
-        help_text=(
+        help_text=_(
             "Words or phrases that mean the same to a search, separated by commas, "
             "e.g. 'neighbourhood, neighborhood' or 'childcare, child care'."
         ),
     )
-    note = models.CharField(max_length=200, blank=True, help_text="Why they are the same.")
+    note = models.CharField(
+        _("note"), max_length=200, blank=True, help_text=_("Why they are the same.")
+    )
 
     objects = SearchSynonymManager()
 
     class Meta:
         ordering = ["variants"]
-        verbose_name = "search synonym"
+        verbose_name = _("search synonym")
+        verbose_name_plural = _("search synonyms")
 
     def __str__(self) -> str:
         return self.variants
@@ -44,4 +49,6 @@ class SearchSynonym(models.Model):
 
     def clean(self) -> None:
         if len(split_variants(self.variants)) < 2:
-            raise ValidationError({"variants": "Give at least two variants, separated by commas."})
+            raise ValidationError(
+                {"variants": _("Give at least two variants, separated by commas.")}
+            )

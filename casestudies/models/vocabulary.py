@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.utils import translation
+from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -41,9 +42,13 @@ def _in_active_language(name, field):
     return getter
 
 
-def _per_language(what: str) -> dict:
+def _per_language(what) -> dict:
     names = dict(settings.LANGUAGES)
-    return {code: {"verbose_name": f"{what} ({names[code]})"} for code in TRANSLATED_LANGUAGES}
+    # The language's name in itself ("Deutsch"), as the switcher names it.
+    return {
+        code: {"verbose_name": format_lazy("{} ({})", what, names[code])}
+        for code in TRANSLATED_LANGUAGES
+    }
 
 
 @dataclass(frozen=True)
@@ -133,37 +138,43 @@ class VocabularyManager(models.Manager.from_queryset(VocabularyQuerySet)):
 
 class VocabularyTerm(models.Model):
     slug = models.SlugField(
-        max_length=80, unique=True, help_text="Stable code used in URLs and extracts."
+        _("slug"), max_length=80, unique=True, help_text=_("Stable code used in URLs and extracts.")
     )
-    label = models.CharField(max_length=120)
+    label = models.CharField(_("label (English)"), max_length=120)
     definition = models.TextField(
-        blank=True, help_text="What the term means, paraphrased from its source."
+        _("definition (English)"),
+        blank=True,
+        help_text=_("What the term means, paraphrased from its source."),
     )
     source = models.CharField(
-        max_length=300, blank=True, help_text="Where the term and its definition come from."
+        _("source"),
+        max_length=300,
+        blank=True,
+        help_text=_("Where the term and its definition come from."),
     )
     order = models.PositiveSmallIntegerField(
-        default=0, help_text="Position in lists; also the rank of ordinal scales."
+        _("order"), default=0, help_text=_("Position in lists; also the rank of ordinal scales.")
     )
     label_in = TranslatedField(
         models.CharField(
             max_length=120,
             blank=True,
-            help_text="The label in this language; empty shows the English one, marked.",
+            help_text=_("The label in this language; empty shows the English one, marked."),
         ),
-        _per_language("label"),
+        _per_language(_("label")),
         languages=TRANSLATED_LANGUAGES,
         attrgetter=_in_active_language,
     )
     definition_in = TranslatedField(
-        models.TextField(blank=True, help_text="The definition in this language."),
-        _per_language("definition"),
+        models.TextField(blank=True, help_text=_("The definition in this language.")),
+        _per_language(_("definition")),
         languages=TRANSLATED_LANGUAGES,
         attrgetter=_in_active_language,
     )
     synonyms = models.TextField(
+        _("synonyms"),
         blank=True,
-        help_text=(
+        help_text=_(
             "Other words people use for this term, separated by commas (e.g. 'police' for "
             "Policing). The search finds the term's cases by these words as by its label."
         ),

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.http import HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
 MAX_ALLOWED_SHOWN = 40
 
@@ -48,7 +49,7 @@ def bad_parameter_response(request, exc: BadParameter) -> HttpResponse:
         "error.html",
         {
             "status": 400,
-            "title": "Bad request",
+            "title": gettext("Bad request"),
             "message": exc.message,
             "param": exc.param,
             "allowed": exc.allowed[:MAX_ALLOWED_SHOWN],

@@ -98,7 +98,7 @@ def case_detail(request, slug):
     try:
         case, related = published_case_with_related(slug)
     except Case.DoesNotExist as exc:
-        raise Http404("No published case here.") from exc
+        raise Http404(gettext("No published case here.")) from exc
     context = {
         "case": case,
         "rows": case_field_rows(case),

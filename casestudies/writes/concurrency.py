@@ -18,6 +18,7 @@ the writing services already take.
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from ..models import Case
 
@@ -34,9 +35,12 @@ class StaleVersion(ValidationError):
         self.lines = lines
         super().__init__(
             [
-                f"“{case}” was changed by someone else since you opened it (you saw "
-                f"version {seen}, it is now at version {current}), so nothing was saved. "
-                "Reload the page, look at the changes below and make your change again.",
+                gettext(
+                    "“%(case)s” was changed by someone else since you opened it (you saw "
+                    "version %(seen)s, it is now at version %(current)s), so nothing was saved. "
+                    "Reload the page, look at the changes below and make your change again."
+                )
+                % {"case": case, "seen": seen, "current": current},
                 *lines,
             ],
             code="stale",
@@ -84,12 +88,18 @@ def changes_since(case: Case, seen_version: int) -> list[str]:
     versions = case_versions(case.pk)
     seen = [v for v in versions if v.case_version == seen_version]
     if not seen:
-        return [f"The history holds no version {seen_version} of this case to compare with."]
+        return [
+            gettext("The history holds no version %(number)s of this case to compare with.")
+            % {"number": seen_version}
+        ]
     base = seen[-1]
     later = [v for v in versions if v.number > base.number]
     lines = [
-        f"Changed meanwhile: {timezone.localtime(v.date):%Y-%m-%d %H:%M} by "
-        f"{v.user.get_username() if v.user else 'an unrecorded user'}"
+        gettext("Changed meanwhile: %(date)s by %(user)s")
+        % {
+            "date": f"{timezone.localtime(v.date):%Y-%m-%d %H:%M}",
+            "user": v.user.get_username() if v.user else gettext("an unrecorded user"),
+        }
         + (f" (“{v.reason}”)" if v.reason else "")
         for v in later
     ]
@@ -98,5 +108,13 @@ def changes_since(case: Case, seen_version: int) -> list[str]:
     for change in changes[:MAX_CHANGES_SHOWN]:
         lines.append(f"{change.label}: {change.old} → {change.new}")
     if len(changes) > MAX_CHANGES_SHOWN:
-        lines.append(f"… and {len(changes) - MAX_CHANGES_SHOWN} more changes (see its history).")
+        more = len(changes) - MAX_CHANGES_SHOWN
+        lines.append(
+            ngettext(
+                "… and %(count)d more change (see its history).",
+                "… and %(count)d more changes (see its history).",
+                more,
+            )
+            % {"count": more}
+        )
     return lines

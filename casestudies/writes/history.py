@@ -19,6 +19,9 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.text import capfirst
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from ..models import DIMENSIONS, Case, CaseSource, CaseStatus, Confidence, Outcome
 from .concurrency import lock_case
@@ -37,8 +40,14 @@ UNTRACKED_FIELDS = {
 }
 OUTCOME_VALUES = ("direction_id", "finding", "pages")
 SOURCE_VALUES = ("locator", "confidence", "note")
-EMPTY = "(empty)"
-KIND_LABELS = {"+": "Created", "~": "Changed", "-": "Deleted"}
+# What the history pages show (in the curator's language); the reasons a version
+# records are data, written in English whatever the curator's language.
+EMPTY = _("(empty)")
+KIND_LABELS = {
+    "+": pgettext_lazy("case version", "Created"),
+    "~": pgettext_lazy("case version", "Changed"),
+    "-": pgettext_lazy("case version", "Deleted"),
+}
 
 
 def tracked_fields() -> list[models.Field]:
@@ -84,7 +93,7 @@ class Version:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, self.kind)
+        return str(KIND_LABELS.get(self.kind, self.kind))
 
 
 def live_state(case: Case) -> CaseState:
@@ -238,10 +247,12 @@ class Labels:
 
     def name(self, model, pk) -> str:
         if pk is None:
-            return EMPTY
+            return str(EMPTY)
         obj = self._objects.get(model, {}).get(pk)
         # A term deleted since: say so rather than hide that the row pointed at something.
-        return str(obj) if obj is not None else f"deleted {model._meta.verbose_name} #{pk}"
+        if obj is not None:
+            return str(obj)
+        return gettext("deleted %(thing)s #%(id)s") % {"thing": model._meta.verbose_name, "id": pk}
 
     def order_key(self, model, pk):
         obj = self._objects.get(model, {}).get(pk)
@@ -250,7 +261,7 @@ class Labels:
 
 def _field_text(f: models.Field, value, labels: Labels) -> str:
     if value is None or value == "":
-        return EMPTY
+        return str(EMPTY)
     if f.is_relation:
         return labels.name(f.related_model, value)
     if f.choices:
@@ -260,18 +271,22 @@ def _field_text(f: models.Field, value, labels: Labels) -> str:
 
 def _outcome_text(value, labels: Labels) -> str:
     if value is None:
-        return EMPTY
+        return str(EMPTY)
     direction_id, finding, pages = value
     direction_model = Outcome._meta.get_field("direction").related_model
     text = f"{labels.name(direction_model, direction_id)}: {finding}"
-    return f"{text} (p. {pages})" if pages else text
+    return gettext("%(text)s (p. %(pages)s)") % {"text": text, "pages": pages} if pages else text
 
 
 def _source_text(value) -> str:
     if value is None:
-        return EMPTY
+        return str(EMPTY)
     locator, confidence, note = value
-    parts = [locator or "no locator", f"confidence {Confidence(confidence).name.lower()}"]
+    level = {Confidence.HIGH: _("high"), Confidence.MEDIUM: _("medium")}.get(confidence)
+    parts = [
+        locator or gettext("no locator"),
+        gettext("confidence %(level)s") % {"level": level or confidence},
+    ]
     if note:
         parts.append(note)
     return "; ".join(parts)
@@ -304,8 +319,8 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
                 Change(
                     "field",
                     str(Case._meta.get_field(name).verbose_name).capitalize(),
-                    ", ".join(names(before)) or EMPTY,
-                    ", ".join(names(after)) or EMPTY,
+                    ", ".join(names(before)) or str(EMPTY),
+                    ", ".join(names(after)) or str(EMPTY),
                     added=names(after - before),
                     removed=names(before - after),
                 )
@@ -320,7 +335,8 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
             changes.append(
                 Change(
                     "outcome",
-                    f"Outcome: {labels.name(dimension_model, dimension_id)}",
+                    gettext("Outcome: %(dimension)s")
+                    % {"dimension": labels.name(dimension_model, dimension_id)},
                     _outcome_text(before, labels),
                     _outcome_text(after, labels),
                 )
@@ -332,7 +348,8 @@ def case_diff(old: CaseState, new: CaseState, *, labels: Labels | None = None) -
             changes.append(
                 Change(
                     "source",
-                    f"Source: {labels.name(source_model, source_id)}",
+                    gettext("Source: %(source)s")
+                    % {"source": labels.name(source_model, source_id)},
                     _source_text(before),
                     _source_text(after),
                 )
@@ -346,7 +363,10 @@ def case_version(case_id: int, history_id: int) -> tuple[Version, list[Version]]
     for version in versions:
         if version.history_id == history_id:
             return version, versions
-    raise ValidationError(f"Version {history_id} is not a version of this case.", code="unknown")
+    raise ValidationError(
+        gettext("Version %(id)s is not a version of this case.") % {"id": history_id},
+        code="unknown",
+    )
 
 
 def case_revert(
@@ -379,7 +399,7 @@ def _revert(
     """case_revert's work, for a version already read; ``created`` types the new version
     "created" (a case brought back after its deletion)."""
     if version.kind == "-":
-        raise ValidationError("That version records a deletion; choose an earlier one.")
+        raise ValidationError(gettext("That version records a deletion; choose an earlier one."))
     target = version.state
     warnings: list[str] = []
     when = timezone.localtime(version.date).strftime("%Y-%m-%d %H:%M")
@@ -396,7 +416,10 @@ def _revert(
             existing = set(model.objects.filter(pk__in=wanted).values_list("pk", flat=True))
             m2m[name] = existing
             for pk in sorted(wanted - existing, key=str):
-                warnings.append(f"{model._meta.verbose_name.capitalize()} #{pk} no longer exists.")
+                warnings.append(
+                    gettext("%(thing)s #%(id)s no longer exists.")
+                    % {"thing": capfirst(model._meta.verbose_name), "id": pk}
+                )
         outcomes = _existing_outcomes(target.outcomes, warnings)
         sources = _existing_sources(target.sources, warnings)
 
@@ -404,7 +427,10 @@ def _revert(
             problems = publication_problems(locked, countries=m2m["countries"], sources=sources)
             if problems:
                 raise ValidationError(
-                    [*problems, "The case is published: unpublish it before reverting to that."]
+                    [
+                        *problems,
+                        gettext("The case is published: unpublish it before reverting to that."),
+                    ]
                 )
         try:
             locked.full_clean(exclude=["status"])
@@ -442,7 +468,10 @@ def _revert(
 def _named_messages(exc: ValidationError) -> list[str]:
     """A case's validation errors, each prefixed with the name of its field."""
     return [
-        m if k == NON_FIELD_ERRORS else f"{Case._meta.get_field(k).verbose_name}: {m}"
+        m
+        if k == NON_FIELD_ERRORS
+        else gettext("%(field)s: %(message)s")
+        % {"field": Case._meta.get_field(k).verbose_name, "message": m}
         for k, msgs in exc.message_dict.items()
         for m in msgs
     ]
@@ -457,8 +486,11 @@ def _existing_outcomes(outcomes: dict, warnings: list[str]) -> dict:
     for dimension_id, values in outcomes.items():
         if dimension_id not in dimensions or values[0] not in directions:
             warnings.append(
-                f"An outcome (dimension #{dimension_id}) uses a term that no longer exists; "
-                "not restored."
+                gettext(
+                    "An outcome (dimension #%(id)s) uses a term that no longer exists; "
+                    "not restored."
+                )
+                % {"id": dimension_id}
             )
             continue
         kept[dimension_id] = values
@@ -471,7 +503,9 @@ def _existing_sources(sources: dict, warnings: list[str]) -> dict:
     kept = {}
     for source_id, values in sources.items():
         if source_id not in found:
-            warnings.append(f"Source #{source_id} no longer exists; not restored.")
+            warnings.append(
+                gettext("Source #%(id)s no longer exists; not restored.") % {"id": source_id}
+            )
             continue
         kept[source_id] = values
     return kept
@@ -523,23 +557,31 @@ def case_restore(
     """
     if Case.objects.filter(pk=case_id).exists():
         raise ValidationError(
-            "That case exists: it has not been deleted, or someone restored it meanwhile."
+            gettext("That case exists: it has not been deleted, or someone restored it meanwhile.")
         )
     versions = case_versions(case_id)
     if not versions or versions[-1].kind != "-":
-        raise ValidationError("No deleted case has that id.")
+        raise ValidationError(gettext("No deleted case has that id."))
     deletion = versions[-1]
     if seen_version is not None and deletion.case_version != seen_version:
         raise ValidationError(
-            f"This case was restored and deleted again since the list was shown (on "
-            f"{timezone.localtime(deletion.date):%Y-%m-%d %H:%M} by "
-            f"{deletion.user.get_username() if deletion.user else 'an unrecorded user'}); "
-            "nothing was restored. Reload the list and choose again.",
+            gettext(
+                "This case was restored and deleted again since the list was shown (on "
+                "%(date)s by %(user)s); nothing was restored. Reload the list and choose again."
+            )
+            % {
+                "date": f"{timezone.localtime(deletion.date):%Y-%m-%d %H:%M}",
+                "user": deletion.user.get_username()
+                if deletion.user
+                else gettext("an unrecorded user"),
+            },
             code="stale",
         )
     before = next((v for v in reversed(versions) if v.kind != "-"), None)
     if before is None:
-        raise ValidationError("The history holds no version of that case before its deletion.")
+        raise ValidationError(
+            gettext("The history holds no version of that case before its deletion.")
+        )
     fields = {
         f.attname: before.state.fields[f.attname] for f in tracked_fields() if f.name != "status"
     }

@@ -17,8 +17,11 @@ and submit them for review without being able to publish them; curators hold it.
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext
 
 from ..models import Case, CaseStatus
 from .concurrency import lock_case
@@ -62,19 +65,19 @@ def publication_problems(
     """
     problems = []
     if case.chapter_id is None:
-        problems.append("A chapter is required before publishing.")
+        problems.append(gettext("A chapter is required before publishing."))
     if countries is None:
         has_countries = case.pk is not None and _exists(case.countries)
     else:
         has_countries = bool(list(countries))
     if not has_countries:
-        problems.append("At least one country is required before publishing.")
+        problems.append(gettext("At least one country is required before publishing."))
     if sources is None:
         has_sources = case.pk is not None and _exists(case.case_sources)
     else:
         has_sources = bool(list(sources))
     if not has_sources:
-        problems.append("A source is required before publishing.")
+        problems.append(gettext("A source is required before publishing."))
     return problems
 
 
@@ -89,18 +92,21 @@ def _exists(manager) -> bool:
 def transition_problem(*, from_status: str, to_status: str, user) -> str | None:
     """Why ``user`` may not move a case from one status to another, or None if they may."""
     if to_status not in CaseStatus.values:
-        return f"Unknown status {to_status!r}; use one of: {', '.join(CaseStatus.values)}."
+        return gettext("Unknown status %(status)r; use one of: %(statuses)s.") % {
+            "status": to_status,
+            "statuses": ", ".join(CaseStatus.values),
+        }
     if from_status == to_status:
         return None
     permission = TRANSITIONS.get((from_status, to_status))
     if permission is None:
-        return (
-            f"A case cannot go from {_label(from_status)} to {_label(to_status)}; "
-            "move it back to Draft first."
-        )
+        return gettext(
+            "A case cannot go from %(from)s to %(to)s; move it back to %(draft)s first."
+        ) % {"from": _label(from_status), "to": _label(to_status), "draft": CaseStatus.DRAFT.label}
     if user is None or not user.has_perm(permission):
-        action = "publish or unpublish cases" if permission == PUBLISH_PERMISSION else "edit cases"
-        return f"You do not have permission to {action}."
+        if permission == PUBLISH_PERMISSION:
+            return gettext("You do not have permission to publish or unpublish cases.")
+        return gettext("You do not have permission to edit cases.")
     return None
 
 
@@ -139,7 +145,10 @@ def case_set_status(
             problems = publication_problems(locked)
             if problems:
                 raise ValidationError(problems, code="publication")
-        reason = reason or f"{_label(locked.status)} → {_label(status)}"
+        if not reason:
+            # A recorded reason is data: in English, whatever the curator's language.
+            with translation.override(settings.LANGUAGE_CODE):
+                reason = f"{_label(locked.status)} → {_label(status)}"
         # One history row with who and why, holding the outcomes and sources too.
         with one_version(locked, user=user, reason=reason):
             locked.status = status
