@@ -82,6 +82,32 @@ def test_the_list_says_why_a_case_matched(client, atlas):
     assert b"chapter: Vamstad" in response.content
 
 
+def test_the_coded_line_speaks_the_visitors_language(client, atlas):
+    """The search reads English labels; the line shows the page's language: a country
+    from the ISO catalogues, a term's translation, else its English label, marked."""
+    bees = factories.PolicyFieldFactory(slug="beekeeping", label="Beekeeping")
+    childcare = atlas["swedish"].policy_fields.get()
+    childcare.label_in_de = "Kinderbetreuung"
+    childcare.save()
+    factories.CaseFactory(slug="bees", summary="Hives.", policy_fields=[bees])
+    body = client.get("/de/cases/", {"q": "Belgium"}).content.decode()
+    assert "kodiert: Belgien (Land)" in body
+    body = client.get("/de/cases/", {"q": "childcare"}).content.decode()
+    assert "Kinderbetreuung (Politikfeld)" in body
+    body = client.get("/de/cases/", {"q": "beekeeping"}).content.decode()
+    assert (
+        '<span lang="en">Beekeeping</span> <span class="fallback-mark">(auf Englisch)</span> '
+        "(Politikfeld)"
+    ) in body
+    french = client.get("/fr/cases/", {"q": "Belgium"}).content.decode()
+    assert "Belgique (pays)" in french
+    # The English page as before.
+    assert (
+        b"coded: Childcare / preschool (policy field)"
+        in client.get("/cases/", {"q": "preschool"}).content
+    )
+
+
 def test_the_query_language_is_documented_on_the_page(client, atlas):
     body = client.get("/cases/").content.decode()
     assert "all of them (else any, ranked lower)" in body

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache, partial
 
 import snowballstemmer
-from django.utils.html import escape
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext
 
 from .search_query import Search, fold
 
@@ -39,7 +40,8 @@ class Match:
     """What the list shows under a found case."""
 
     snippet: SafeString | None = None
-    coded: list[str] = field(default_factory=list)  # "Belgium (country)"
+    # "Belgium (country)" in the page's language; an untranslated label is marked.
+    coded: list[SafeString] = field(default_factory=list)
     chapter: bool = False  # the chapter's authors or title matched
 
 
@@ -108,19 +110,42 @@ def snippet(text: str, matcher: _Matcher) -> SafeString | None:
     return mark_safe("".join(pieces))
 
 
-def coded_labels(case_ids: list[int], connection) -> dict[int, list[tuple[str, str, str]]]:
-    """{case id: [(dimension name, label, synonyms)]} for every coded value: one query."""
+def coded_labels(case_ids: list[int], connection) -> dict[int, list[tuple[str, ...]]]:
+    """{case id: [(dimension name, vocabulary key, slug, label, synonyms)]} for every
+    coded value: one query."""
     from .search_index import coded_label_sql
 
     if not case_ids:
         return {}
     sql, params = coded_label_sql(case_ids)
-    found: dict[int, list[tuple[str, str, str]]] = {}
+    found: dict[int, list[tuple[str, ...]]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for case_id, name, label, synonyms in cursor.fetchall():
-            found.setdefault(case_id, []).append((name, label, synonyms or ""))
+        for case_id, name, key, slug, label, synonyms in cursor.fetchall():
+            found.setdefault(case_id, []).append((name, key, slug, label, synonyms or ""))
     return found
+
+
+def _shown(name: str, key: str, slug: str, label: str) -> SafeString:
+    """ "Label (dimension)" in the page's language: a country's name from the ISO
+    catalogues, a term's label from its translation (cached, no query), else the
+    English label marked as such, as everywhere on the site."""
+    from ..models import VOCABULARIES, country_name, in_sentence, term_label
+
+    if key == "country":
+        text, fallback = country_name(slug, label), False
+    else:
+        model = next(m for m in VOCABULARIES if m.vocabulary_key == key)
+        localized = term_label(model, slug, label)
+        text, fallback = localized.text, localized.is_fallback
+    if fallback:
+        return format_html(
+            '<span lang="en">{}</span> <span class="fallback-mark">{}</span> ({})',
+            text,
+            gettext("(in English)"),
+            in_sentence(name),
+        )
+    return format_html("{} ({})", text, in_sentence(name))
 
 
 def explain(cases, search: Search | None, connection) -> dict[int, Match]:
@@ -133,16 +158,19 @@ def explain(cases, search: Search | None, connection) -> dict[int, Match]:
     matcher = _Matcher(search, connection.vendor)
     labels = coded_labels([case.pk for case in cases], connection)
     matches = {}
-    # The same few labels come back for every case of a page: match each once.
+    # The same few labels come back for every case of a page: match each once. The
+    # search reads the English labels and synonyms; the line shows the page's language.
     label_matches: dict[tuple[str, str], bool] = {}
     for case in cases:
         match = Match(snippet=snippet(case.summary, matcher))
-        for name, label, synonyms in labels.get(case.pk, []):
+        for name, key, slug, label, synonyms in labels.get(case.pk, []):
             if (label, synonyms) not in label_matches:
                 texts = [label, *split_variants(synonyms)]
                 label_matches[label, synonyms] = any(matcher.matches_text(t) for t in texts)
-            shown = f"{label} ({name.lower()})"
-            if label_matches[label, synonyms] and shown not in match.coded:
+            if not label_matches[label, synonyms]:
+                continue
+            shown = _shown(name, key, slug, label)
+            if shown not in match.coded:
                 match.coded.append(shown)
         chapter = case.chapter
         match.chapter = matcher.matches_text(f"{chapter.authors} {chapter.title}")

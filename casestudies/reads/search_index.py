@@ -513,10 +513,17 @@ def _display(model_or_field) -> str:
     return _sql_literal(str(model_or_field.verbose_name).capitalize())
 
 
-def coded_label_sql(case_ids: list) -> tuple[str, list]:
-    """SQL of (case id, dimension name, label, synonyms) for every coded value of the cases.
+def _key(vocabulary) -> str:
+    return _sql_literal(vocabulary.vocabulary_key)
 
-    The same values the document's coded part (weight A) holds, read the same way.
+
+def coded_label_sql(case_ids: list) -> tuple[str, list]:
+    """SQL of (case id, dimension name, vocabulary key, slug, label, synonyms) for every
+    coded value of the cases; a country's key is "country" and its slug its ISO code.
+
+    The same values the document's coded part (weight A) holds, read the same way. The
+    dimension name is the verbose name in the active language; the key and the slug let
+    the caller put the English label into the visitor's language.
     """
     from django.apps import apps
 
@@ -528,25 +535,28 @@ def coded_label_sql(case_ids: list) -> tuple[str, list]:
         if model is schema.Country:
             join = f"JOIN {term} co ON co.{_meta(model).pk.column} = l.{term_col}"
             branches.append(
-                f"SELECT l.{case_col}, {_display(_meta(model))}, co.name, '' "
+                f"SELECT l.{case_col}, {_display(_meta(model))}, 'country', co.code, co.name, '' "
                 f"FROM {link} l {join} WHERE l.{case_col} IN ({marks})"
             )
             for column, vocab in schema.label_fks(model):
                 branches.append(
-                    f"SELECT l.{case_col}, {_display(_meta(vocab))}, g.label, g.synonyms "
+                    f"SELECT l.{case_col}, {_display(_meta(vocab))}, {_key(vocab)}, g.slug, "
+                    "g.label, g.synonyms "
                     f"FROM {link} l {join} JOIN {_meta(vocab).db_table} g ON g.id = co.{column} "
                     f"WHERE l.{case_col} IN ({marks})"
                 )
         else:
             branches.append(
-                f"SELECT l.{case_col}, {_display(_meta(model))}, v.label, v.synonyms "
+                f"SELECT l.{case_col}, {_display(_meta(model))}, {_key(model)}, v.slug, v.label, "
+                "v.synonyms "
                 f"FROM {link} l JOIN {term} v ON v.id = l.{term_col} "
                 f"WHERE l.{case_col} IN ({marks})"
             )
     for field in _meta(schema.Case).concrete_fields:
         if field.is_relation and _has_label(field.related_model):
             branches.append(
-                f"SELECT c.id, {_display(field)}, v.label, v.synonyms FROM {schema.case} c "
+                f"SELECT c.id, {_display(field)}, {_key(field.related_model)}, v.slug, v.label, "
+                f"v.synonyms FROM {schema.case} c "
                 f"JOIN {_meta(field.related_model).db_table} v ON v.id = c.{field.column} "
                 f"WHERE c.id IN ({marks})"
             )
@@ -554,7 +564,8 @@ def coded_label_sql(case_ids: list) -> tuple[str, list]:
     outcome_case = outcome.get_field("case").column
     for column, vocab in schema.label_fks(schema.Outcome):
         branches.append(
-            f"SELECT o.{outcome_case}, {_display(_meta(vocab))}, v.label, v.synonyms "
+            f"SELECT o.{outcome_case}, {_display(_meta(vocab))}, {_key(vocab)}, v.slug, v.label, "
+            "v.synonyms "
             f"FROM {outcome.db_table} o JOIN {_meta(vocab).db_table} v ON v.id = o.{column} "
             f"WHERE o.{outcome_case} IN ({marks})"
         )
