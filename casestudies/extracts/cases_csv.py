@@ -8,7 +8,7 @@ does so before the response starts (an error page, never a file cut short).
 
 from collections.abc import Iterator
 
-from ..tabular.columns import Column, ExportContext
+from ..tabular.columns import Column, ExportContext, Labels, with_labels
 from . import pg_csv
 from .queries import primed
 from .writers import stream_csv
@@ -17,9 +17,21 @@ from .writers import stream_csv
 class CasesCsv:
     """The CSV's bytes (iterate once); ``count``: the rows written so far."""
 
-    def __init__(self, queryset, columns: list[Column], ctx: ExportContext, *, bom: bool = False):
+    def __init__(
+        self,
+        queryset,
+        columns: list[Column],
+        ctx: ExportContext,
+        *,
+        bom: bool = False,
+        labels: Labels | None = None,
+    ):
         self._records_read = 0
-        if pg_csv.supports(queryset):
+        if labels is not None:
+            # Label columns (``?lang=``) come from the Python writer on every database:
+            # the PostgreSQL writer renders the fixed columns only.
+            columns = with_labels(columns, labels)
+        if labels is None and pg_csv.supports(queryset):
             self._chunks = pg_csv.Chunks(queryset, columns, ctx)
             self._texts = iter(self._chunks)
             self._pieces = pg_csv.stream_cases_csv(self._texts, columns, bom=bom)

@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable, Iterator
 
+from django.conf import settings
 from django.http import QueryDict
 
 from ..facets import CaseQuery
@@ -9,11 +10,11 @@ from ..plumbing.bad_parameter import BadParameter
 from .records import CaseRecord, iter_records
 
 # Parameters of the extract itself, not of the case list: they never reach the selector.
-EXTRACT_PARAMS = ("bom", "page")
+EXTRACT_PARAMS = ("bom", "page", "lang")
 
 
 def list_query(params: QueryDict) -> QueryDict:
-    """The case-list part of a query string (without ``bom`` and ``page``)."""
+    """The case-list part of a query string (without ``bom``, ``page`` and ``lang``)."""
     query = params.copy()
     for key in EXTRACT_PARAMS:
         query.pop(key, None)
@@ -25,6 +26,22 @@ def wants_bom(params: QueryDict) -> bool:
     if value not in ("0", "1"):
         raise BadParameter("bom", "must be 1 (add a byte-order mark for Excel) or 0.", ["0", "1"])
     return value == "1"
+
+
+def label_language(params: QueryDict) -> str | None:
+    """The language of the label columns ``lang`` asks for (docs/extracts.md), or None."""
+    if "lang" not in params:
+        return None
+    value = params.get("lang")
+    codes = [code for code, _name in settings.LANGUAGES]
+    if value not in codes:
+        raise BadParameter(
+            "lang",
+            "the language of the added label columns; the codes and every other column "
+            "are the same in every language.",
+            codes,
+        )
+    return value
 
 
 def cases_for_extract(params: QueryDict):

@@ -6,7 +6,7 @@ from typing import NamedTuple
 from django.utils.translation import gettext
 
 from ..models import Case
-from ..tabular.columns import case_columns, outcome_dimensions
+from ..tabular.columns import case_columns, label_columns_for_import, outcome_dimensions
 from ..writes.concurrency import changes_since
 from .reading import read_sheet
 from .validation import (
@@ -111,7 +111,9 @@ def _parse_rows(data: bytes) -> tuple[list[RowPlan], list[RowProblem]]:
     ImportFileError when the file as a whole cannot be used.
     """
     dimensions = outcome_dimensions()
-    _header, rows = read_sheet(data, case_columns(dimensions))
+    columns = case_columns(dimensions)
+    # An extract made with ?lang= has label columns: derived, so accepted and not read.
+    _header, rows = read_sheet(data, columns, ignored=label_columns_for_import(columns))
     lookups = Lookups({"outcome_" + d.slug.replace("-", "_"): d for d in dimensions})
     plans, problems = [], []
     first_row: dict[str, int] = {}  # slug -> the row that uses it first

@@ -70,8 +70,11 @@ def decode(data: bytes) -> str:
     return text
 
 
-def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[SheetRow]]:
-    """The header and the non-blank rows, checked against the expected columns."""
+def read_sheet(
+    data: bytes, columns: list[Column], *, ignored: list[Column] = ()
+) -> tuple[list[str], list[SheetRow]]:
+    """The header and the non-blank rows, checked against the expected columns
+    (``ignored``: columns a file may also have, which the import does not read)."""
     text = decode(data)
     try:
         records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
@@ -96,7 +99,7 @@ def read_sheet(data: bytes, columns: list[Column]) -> tuple[list[str], list[Shee
             }
         )
     header = [name.strip() for name in records[0]]
-    check_header(header, columns)
+    check_header(header, [*columns, *ignored])
     rows = []
     for index, record in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in record):

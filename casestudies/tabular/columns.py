@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.urls import reverse
 
 from ..models import (
@@ -422,3 +423,110 @@ OUTCOME_COLUMNS: list[Column] = [
     Column("finding", "string", "The finding, in one sentence.", lambda r, x: r[1][3]),
     Column("pages", "string", "Page reference (empty: not stated).", lambda r, x: r[1][4]),
 ]
+
+
+# --- translated labels beside the codes (``?lang=``) -------------------------------------
+
+
+class Labels:
+    """The labels of every code an extract may hold, in one language: vocabulary terms
+    from their ``label_in_<lang>`` columns (the English label where none is written),
+    countries from the ISO catalogues. Runs one query when created."""
+
+    def __init__(self, language: str):
+        from django.db.models import Value
+        from django.utils import translation
+
+        from ..models import VOCABULARIES, country_name
+
+        self.language = language
+        english = language == settings.LANGUAGE_CODE
+        columns = ["slug", "label"] if english else ["slug", "label", f"label_in_{language}"]
+        queries = [
+            model.objects.order_by().values_list(Value(model.vocabulary_key), *columns)
+            for model in VOCABULARIES
+        ]
+        rows = queries[0].union(*queries[1:], all=True)
+        # An empty translation falls back to the English label.
+        self.terms = {(row[0], row[1]): row[-1] or row[2] for row in rows}
+        self._countries: dict[str, str] = {}
+        self._override = lambda: translation.override(language)
+        self._country_name = country_name
+
+    def term(self, vocabulary: str, slug: str | None) -> str | None:
+        if slug is None or slug == "":
+            return None
+        return self.terms.get((vocabulary, slug), slug)
+
+    def country_of_row(self, row, code: str) -> str:
+        """The name of ``code``, one of the countries of ``row`` (a case's record, or
+        an outcome row's (record, outcome) pair), in the language."""
+        name = self._countries.get(code)
+        if name is None:
+            record = row[0] if isinstance(row, tuple) else row
+            english = next((c[1] for c in record.countries if c[0] == code), code)
+            with self._override():
+                name = self._countries[code] = self._country_name(code, english)
+        return name
+
+
+def label_column_name(column: Column, language: str) -> str:
+    return f"{column.name}_label_{language}"
+
+
+def _labelled(column: Column, language: str, translate) -> Column:
+    """The column of ``column``'s codes as labels in ``language``, same shape."""
+    get = column.get
+    many = column.kind == CODES
+
+    def labels(row, ctx):
+        value = get(row, ctx)
+        if many:
+            return [translate(row, code) for code in value or []]
+        return translate(row, value)
+
+    return Column(
+        label_column_name(column, language),
+        "string",
+        f"The labels of '{column.name}' in the language '{language}' (English where no "
+        "translation is written), in the same order.",
+        labels,
+        kind=TEXTS if many else SINGLE,
+        derived=True,
+        optional=True,
+    )
+
+
+def with_labels(columns: list[Column], labels: Labels) -> list[Column]:
+    """``columns`` with a label column right after each column of codebook codes or
+    country codes; every other column, its name and its values unchanged."""
+    out = []
+    for column in columns:
+        out.append(column)
+        vocabulary = column.vocabulary
+        if vocabulary is Country:
+            out.append(_labelled(column, labels.language, labels.country_of_row))
+        elif getattr(vocabulary, "vocabulary_key", ""):
+            key = vocabulary.vocabulary_key
+            out.append(
+                _labelled(
+                    column, labels.language, lambda row, code, key=key: labels.term(key, code)
+                )
+            )
+    return out
+
+
+def label_columns_for_import(columns: list[Column]) -> list[Column]:
+    """Every language's label columns: the import accepts an extract made with ``lang``
+    and ignores them (derived)."""
+    from ..models import VOCABULARIES
+
+    vocabularies = {Country, *VOCABULARIES}
+    return [
+        Column(
+            label_column_name(column, code), "string", "", column.get, derived=True, optional=True
+        )
+        for column in columns
+        if column.vocabulary in vocabularies
+        for code, _name in settings.LANGUAGES
+    ]

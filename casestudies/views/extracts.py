@@ -18,15 +18,30 @@ from django.utils import timezone
 
 from ..extracts.bundle import stream_bundle
 from ..extracts.cases_csv import CasesCsv
-from ..extracts.queries import cases_for_extract, list_query, outcome_pairs, primed, wants_bom
+from ..extracts.queries import (
+    cases_for_extract,
+    label_language,
+    list_query,
+    outcome_pairs,
+    primed,
+    wants_bom,
+)
 from ..extracts.records import iter_records
 from ..extracts.slots import one_of_few
 from ..extracts.writers import stream_csv, stream_json
 from ..models import Case, Outcome
+from ..plumbing.bad_parameter import BadParameter
 from ..plumbing.licences import DATA_LICENCE
 from ..reads.citations import AtlasRecord, atlas_apa
 from ..releases.status import live_status
-from ..tabular.columns import OUTCOME_COLUMNS, ExportContext, case_columns, outcome_dimensions
+from ..tabular.columns import (
+    OUTCOME_COLUMNS,
+    ExportContext,
+    Labels,
+    case_columns,
+    outcome_dimensions,
+    with_labels,
+)
 
 CSV_TYPE = "text/csv; charset=utf-8"
 JSON_TYPE = "application/json; charset=utf-8"
@@ -38,6 +53,16 @@ def _context(request) -> ExportContext:
 
 
 ROW_COUNT_HEADER = "X-Row-Count"
+
+
+def _labels(request) -> Labels | None:
+    """The labels ``?lang=`` asks for (one query), or None: validated before anything."""
+    language = label_language(request.GET)
+    return Labels(language) if language else None
+
+
+def _labelled(columns, labels: Labels | None):
+    return with_labels(columns, labels) if labels is not None else columns
 
 
 def _outcome_count(cases) -> int:
@@ -87,46 +112,60 @@ def _meta(request, *, case=None) -> dict:
 @one_of_few
 def cases_csv(request):
     bom = wants_bom(request.GET)
+    labels = _labels(request)
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
     rows = cases.count()
-    content = CasesCsv(cases, case_columns(ctx.dimensions), ctx, bom=bom)
+    content = CasesCsv(cases, case_columns(ctx.dimensions), ctx, bom=bom, labels=labels)
     return _download(content, CSV_TYPE, _filename("cases", "csv"), rows)
 
 
 @one_of_few
 def outcomes_csv(request):
     bom = wants_bom(request.GET)
+    labels = _labels(request)
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
     count = _outcome_count(cases)
     rows = outcome_pairs(primed(cases, full=False))
-    content = stream_csv(rows, OUTCOME_COLUMNS, ctx, bom=bom)
+    content = stream_csv(rows, _labelled(OUTCOME_COLUMNS, labels), ctx, bom=bom)
     return _download(content, CSV_TYPE, _filename("outcomes", "csv"), count)
 
 
 @one_of_few
 def cases_json(request):
+    labels = _labels(request)
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
     count = cases.count()
     rows = primed(cases)
-    content = stream_json(rows, case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request))
+    columns = _labelled(case_columns(ctx.dimensions), labels)
+    content = stream_json(rows, columns, ctx, key="cases", meta=_meta(request))
     return _download(content, JSON_TYPE, _filename("cases", "json"), count)
 
 
 @one_of_few
 def outcomes_json(request):
+    labels = _labels(request)
     ctx = _context(request)
     cases = cases_for_extract(request.GET)
     count = _outcome_count(cases)
     rows = outcome_pairs(primed(cases, full=False))
-    content = stream_json(rows, OUTCOME_COLUMNS, ctx, key="outcomes", meta=_meta(request))
+    columns = _labelled(OUTCOME_COLUMNS, labels)
+    content = stream_json(rows, columns, ctx, key="outcomes", meta=_meta(request))
     return _download(content, JSON_TYPE, _filename("outcomes", "json"), count)
 
 
 @one_of_few
 def extract_zip(request):
+    if "lang" in request.GET:
+        # Its datapackage.json describes the fixed columns, and the ZIP is what a
+        # citation points at: one file for everyone.
+        raise BadParameter(
+            "lang",
+            "extract.zip has no label columns; add lang to cases.csv, outcomes.csv, "
+            "cases.json or outcomes.json instead.",
+        )
     ctx = _context(request)
     columns = case_columns(ctx.dimensions)
     selected = cases_for_extract(request.GET)
@@ -156,16 +195,17 @@ def _one_case(slug: str):
 
 def case_csv(request, slug):
     bom = wants_bom(request.GET)
+    labels = _labels(request)
     case = _one_case(slug)
     ctx = _context(request)
-    content = stream_csv([case], case_columns(ctx.dimensions), ctx, bom=bom)
+    content = stream_csv([case], _labelled(case_columns(ctx.dimensions), labels), ctx, bom=bom)
     return _download(content, CSV_TYPE, _filename(f"case-{case.slug}", "csv"), 1)
 
 
 def case_json(request, slug):
+    labels = _labels(request)
     case = _one_case(slug)
     ctx = _context(request)
-    content = stream_json(
-        [case], case_columns(ctx.dimensions), ctx, key="cases", meta=_meta(request, case=case)
-    )
+    columns = _labelled(case_columns(ctx.dimensions), labels)
+    content = stream_json([case], columns, ctx, key="cases", meta=_meta(request, case=case))
     return _download(content, JSON_TYPE, _filename(f"case-{case.slug}", "json"), 1)
