@@ -324,64 +324,15 @@ def _load_relations_aggregated(
     Built a relation at a time over the whole chunk (list comprehensions over the
     result's columns), which is cheaper than a Python loop per case and relation.
     """
-    # Integers read from the database a moment ago: safe to write into the SQL.
-    ids = "'{" + ",".join(str(int(i)) for i in records) + "}'::bigint[]"
-    with connection.cursor() as cursor:
-        cursor.execute(sql.replace("%(ids)s", ids))
-        rows = cursor.fetchall()
-    if not rows:
+    columns = _chunk_columns(records, connection, sql)
+    if not columns:
         return
-    columns = list(zip(*rows, strict=True))
     chunk = [records[case_id] for case_id in columns[0]]
-
     countries = lookups.sorted_countries.column(columns[1])
-
-    dimension_slug, direction_slug = lookups.slug["dimension"], lookups.slug["direction"]
-    dimension_rank = lookups.rank["dimension"]
-
-    def by_dimension(outcome):
-        return dimension_rank[outcome[0]]
-
-    outcomes = [
-        sorted(
-            [
-                (dimension, dimension_slug[dimension], direction_slug[direction], finding, pages)
-                for dimension, direction, finding, pages in zip(
-                    dimensions, directions, findings, pages_, strict=True
-                )
-            ],
-            key=by_dimension,
-        )
-        if dimensions
-        else []
-        for dimensions, directions, findings, pages_ in zip(*columns[2:6], strict=True)
-    ]
+    outcomes = _outcomes_column(columns[2:6], lookups)
     if full:
-        source_slug, source_rank = lookups.slug["source"], lookups.rank["source"]
-
-        def by_confidence_and_source(link):
-            return link[1], source_rank[link[0]]
-
-        sources = [
-            [
-                (source_slug[source], confidence, locator, note)
-                for source, confidence, locator, note in sorted(
-                    zip(source_ids, confidences, locators, notes, strict=True),
-                    key=by_confidence_and_source,
-                )
-            ]
-            if source_ids
-            else []
-            for source_ids, confidences, locators, notes in zip(*columns[6:10], strict=True)
-        ]
-        term_columns = [
-            lookups.sorted_terms[name].column(arrays)
-            for name, arrays in zip(VOCAB_FIELDS, columns[10:], strict=True)
-        ]
-        terms = [
-            dict(zip(VOCAB_FIELDS, values, strict=True))
-            for values in zip(*term_columns, strict=True)
-        ]
+        sources = _sources_column(columns[6:10], lookups)
+        terms = _terms_column(columns[10:], lookups)
     else:
         sources = [[] for _ in chunk]
         terms = [{name: [] for name in VOCAB_FIELDS} for _ in chunk]
@@ -393,6 +344,85 @@ def _load_relations_aggregated(
         record.outcomes_by_dimension = {outcome[0]: outcome for outcome in record_outcomes}
         record.sources = record_sources
         record.terms = record_terms
+
+
+def _chunk_columns(records: dict[int, CaseRecord], connection, sql: str) -> list[tuple]:
+    """The chunk query's result by column: case ids, then each relation's id arrays.
+
+    An empty list when the query returns no row.
+    """
+    # Integers read from the database a moment ago: safe to write into the SQL.
+    ids = "'{" + ",".join(str(int(i)) for i in records) + "}'::bigint[]"
+    with connection.cursor() as cursor:
+        cursor.execute(sql.replace("%(ids)s", ids))
+        rows = cursor.fetchall()
+    return list(zip(*rows, strict=True))
+
+
+def _outcomes_column(columns: list[tuple], lookups: _Lookups) -> list[list[tuple]]:
+    """Per case, its outcomes (dimension id, dimension, direction, finding, pages).
+
+    ``columns`` are the chunk's dimension, direction, finding and pages arrays;
+    each case's outcomes come in the dimensions' order.
+    """
+    dimension_slug, direction_slug = lookups.slug["dimension"], lookups.slug["direction"]
+    dimension_rank = lookups.rank["dimension"]
+
+    def by_dimension(outcome):
+        return dimension_rank[outcome[0]]
+
+    return [
+        sorted(
+            [
+                (dimension, dimension_slug[dimension], direction_slug[direction], finding, pages)
+                for dimension, direction, finding, pages in zip(
+                    dimensions, directions, findings, pages_, strict=True
+                )
+            ],
+            key=by_dimension,
+        )
+        if dimensions
+        else []
+        for dimensions, directions, findings, pages_ in zip(*columns, strict=True)
+    ]
+
+
+def _sources_column(columns: list[tuple], lookups: _Lookups) -> list[list[tuple]]:
+    """Per case, its sources (slug, confidence, locator, note), by confidence then source.
+
+    ``columns`` are the chunk's source, confidence, locator and note arrays.
+    """
+    source_slug, source_rank = lookups.slug["source"], lookups.rank["source"]
+
+    def by_confidence_and_source(link):
+        return link[1], source_rank[link[0]]
+
+    return [
+        [
+            (source_slug[source], confidence, locator, note)
+            for source, confidence, locator, note in sorted(
+                zip(source_ids, confidences, locators, notes, strict=True),
+                key=by_confidence_and_source,
+            )
+        ]
+        if source_ids
+        else []
+        for source_ids, confidences, locators, notes in zip(*columns, strict=True)
+    ]
+
+
+def _terms_column(columns: list[tuple], lookups: _Lookups) -> list[dict[str, list[str]]]:
+    """Per case, {coded dimension: its terms' slugs in the codebook's order}.
+
+    ``columns`` are the chunk's term id arrays, one per field of VOCAB_FIELDS.
+    """
+    term_columns = [
+        lookups.sorted_terms[name].column(arrays)
+        for name, arrays in zip(VOCAB_FIELDS, columns, strict=True)
+    ]
+    return [
+        dict(zip(VOCAB_FIELDS, values, strict=True)) for values in zip(*term_columns, strict=True)
+    ]
 
 
 def iter_records(
