@@ -190,33 +190,17 @@ def build_choropleth(params: QueryDict) -> Choropleth:
         )
     }
     top = max((n for k, n in counts.rows.items() if k), default=0)
-    regions = []
-    for code, total in counts.rows.items():
-        if code is None or not total:
-            continue
-        query = _link(filters, [("country", code)])
-        if term is None:
-            bucket = _bucket(total, top)
-            regions.append(
-                Region(code, names[code], total, total, None, bucket, query, None, total)
-            )
-            continue
-        # Shares of the country's cases that state the dimension, as in the matrix.
-        base = total - counts.cells.get((code, None), 0)
-        n = counts.cells.get((code, term.pk), 0)
-        share = 100 * n / base if base else None
-        value_query = _link(filters, [("country", code), (axis.param, value_code)]) if n else None
-        # 0% is a finding, drawn in the lightest shade; no base at all is UNSTATED.
-        bucket = max(1, _bucket(share, 100)) if share is not None else UNSTATED
-        regions.append(Region(code, names[code], n, base, share, bucket, query, value_query, total))
-    regions.sort(key=lambda r: sort_key(r.name))
-    data = geometry()
-    by_code = {r.code: r for r in regions}
-    views = [
-        MapView(key, label, data[key]["viewBox"], outlines_markup(key, by_code))
-        for key, label in (("world", _("World")), ("europe", _("Europe")))
-    ]
-    drawn = set(data["world"]["paths"])
+    share = _ShareOf(term.pk, axis.param, value_code) if term is not None else None
+    regions = sorted(
+        (
+            _region(code, names[code], total, counts.cells, filters, top, share)
+            for code, total in counts.rows.items()
+            if code is not None and total
+        ),
+        key=lambda r: sort_key(r.name),
+    )
+    views = _views(regions)
+    drawn = set(geometry()["world"]["paths"])
     return Choropleth(
         regions=regions,
         views=views,
@@ -227,6 +211,54 @@ def build_choropleth(params: QueryDict) -> Choropleth:
         total_query=filters.urlencode(),
         not_drawn=[r for r in regions if r.code not in drawn],
     )
+
+
+@dataclass(frozen=True)
+class _ShareOf:
+    """The value a map in share mode shows the share of."""
+
+    term: object  # the term's primary key, as the counts' cells have it
+    param: str  # the case-list parameter that filters by it
+    code: str  # its value there ("co-production", "trust:improved")
+
+
+def _region(
+    code: str,
+    name: str,
+    total: int,
+    cells: dict,
+    filters: QueryDict,
+    top: int,
+    share_of: _ShareOf | None,
+) -> Region:
+    """A country with cases: its number, shade and links, by count or by share.
+
+    ``total`` is the country's selected cases, ``cells`` the counts by (country,
+    value) and ``top`` the most cases any country has. Shares are of the country's
+    cases that state the dimension, as in the matrix.
+    """
+    query = _link(filters, [("country", code)])
+    if share_of is None:
+        return Region(code, name, total, total, None, _bucket(total, top), query, None, total)
+    base = total - cells.get((code, None), 0)
+    n = cells.get((code, share_of.term), 0)
+    share = 100 * n / base if base else None
+    value_query = (
+        _link(filters, [("country", code), (share_of.param, share_of.code)]) if n else None
+    )
+    # 0% is a finding, drawn in the lightest shade; no base at all is UNSTATED.
+    bucket = max(1, _bucket(share, 100)) if share is not None else UNSTATED
+    return Region(code, name, n, base, share, bucket, query, value_query, total)
+
+
+def _views(regions: list[Region]) -> list[MapView]:
+    """The world and the Europe view, each with its outlines shaded and linked."""
+    data = geometry()
+    by_code = {r.code: r for r in regions}
+    return [
+        MapView(key, label, data[key]["viewBox"], outlines_markup(key, by_code))
+        for key, label in (("world", _("World")), ("europe", _("Europe")))
+    ]
 
 
 @cache
