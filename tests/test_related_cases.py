@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 
 from casestudies.models import Case, CaseStatus
-from casestudies.reads import related_index
+from casestudies.reads import case_index
 from casestudies.reads.related import (
     MAX_SAME_CHAPTER,
     MAX_SAME_FIELD,
@@ -187,7 +187,7 @@ def _varied_world(rng: random.Random) -> list[Case]:
 def test_the_in_memory_index_chooses_what_the_sql_chooses(db):
     """Every published case of a varied world: same lists, same order, same totals."""
     cases = _varied_world(random.Random(18))
-    index = related_index.build("default")
+    index = case_index.build("default")
     published = Case.objects.published().with_related()
     assert index.size == published.count()
     for case in published:
@@ -200,29 +200,29 @@ def test_the_in_memory_index_chooses_what_the_sql_chooses(db):
 def clock(monkeypatch):
     """The index's monotonic clock, moved by hand; no index kept before or after."""
     now = [1000.0]
-    monkeypatch.setattr(related_index.time, "monotonic", lambda: now[0])
-    related_index.forget()
+    monkeypatch.setattr(case_index.time, "monotonic", lambda: now[0])
+    case_index.forget()
     yield now
-    related_index.forget()
+    case_index.forget()
 
 
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_index_is_kept_until_a_write_changes_the_data_stamp(world, clock):
-    kept = related_index.current("default")
-    assert related_index.current("default") is kept  # no write: the same index
+    kept = case_index.current("default")
+    assert case_index.current("default") is kept  # no write: the same index
     newcomer = CaseFactory(
         countries=[CountryFactory()], policy_fields=[*world["case"].policy_fields.all()]
     )
-    clock[0] += related_index.MIN_REBUILD_SECONDS
-    fresh = related_index.current("default")
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    fresh = case_index.current("default")
     assert fresh is not kept
     assert kept.choose(newcomer.pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER) is None
     chosen = fresh.choose(world["case"].pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER)
     assert newcomer.pk in chosen.same_field
     Case.objects.filter(pk=newcomer.pk).update(status=CaseStatus.DRAFT)
-    clock[0] += related_index.MIN_REBUILD_SECONDS
-    chosen = related_index.current("default").choose(
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    chosen = case_index.current("default").choose(
         world["case"].pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER
     )
     assert newcomer.pk not in chosen.same_field
@@ -231,11 +231,11 @@ def test_the_index_is_kept_until_a_write_changes_the_data_stamp(world, clock):
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_writes_in_quick_succession_fall_back_to_sql_not_to_a_stale_index(world, clock):
-    assert related_index.current("default") is not None
+    assert case_index.current("default") is not None
     CaseFactory(countries=[CountryFactory()], policy_fields=[PolicyFieldFactory()])
-    clock[0] += related_index.MIN_REBUILD_SECONDS / 2
-    assert related_index.current("default") is None  # stale, too soon to rebuild
+    clock[0] += case_index.MIN_REBUILD_SECONDS / 2
+    assert case_index.current("default") is None  # stale, too soon to rebuild
     related = related_cases(_load(world["case"]))  # the SQL choice meanwhile
     assert [r.case.slug for r in related.same_field] == ["danish-childcare"]
-    clock[0] += related_index.MIN_REBUILD_SECONDS
-    assert related_index.current("default") is not None
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert case_index.current("default") is not None

@@ -22,13 +22,23 @@ from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from pyroaring import BitMap
 
 from .. import datastamp
 from ..models import Case, Country, outcome_label
+from ..reads import case_index
 from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
 OPEN_BY_DEFAULT = {"country", "policy_field", "participation_form", "outcome"}
+# The filters the in-memory case index expresses exactly (any other: counted in SQL).
+IN_MEMORY_FILTERS = {
+    *(f.param for f in TERM_FACETS),
+    OUTCOME_FACET.param,
+    "year_from",
+    "year_to",
+    "q",
+}
 
 
 @dataclass(frozen=True)
@@ -202,9 +212,15 @@ class CaseQuery:
         return connections[self.filtered.db]
 
     @cached_property
-    def stamp(self) -> int | None:
-        """The data stamp counts are cached under (one query), None where not cached."""
-        return datastamp.data_stamp(self.db)
+    def current_stamp(self) -> str | None:
+        """The data stamp as committed now (one query), None on SQLite: what the
+        in-memory case index must have been built under to be used."""
+        return case_index.read_stamp(self.db)
+
+    @property
+    def stamp(self) -> str | None:
+        """The data stamp counts are cached under, None where not cached."""
+        return self.current_stamp if datastamp.timeout() else None
 
     def _key(self, kind: str, exclude: str | None = None) -> str:
         """A cache key for this query's filters, leaving out ``exclude`` and the sort."""
@@ -237,8 +253,16 @@ class CaseQuery:
 
     @cached_property
     def _counts(self) -> tuple[int, dict[str, list[tuple[str, str, int]]]]:
-        """(result count, {facet: [(key, label, n), ...]}): what the cache lacks, one query."""
+        """(result count, {facet: [(key, label, n), ...]}).
+
+        From the worker's in-memory case index where it holds the data as committed
+        now (no query, or one for a search's matches); else what the cache lacks,
+        in one query.
+        """
         params = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
+        counted = self._counts_in_memory()
+        if counted is not None:
+            return counted["count"], {param: counted[param] for param in params}
         keys = {}
         if self.stamp is not None:
             keys = {param: self._key(param, exclude=param) for param in params}
@@ -256,6 +280,53 @@ class CaseQuery:
     def _active(self) -> set[str]:
         """The filters in force (sorting is not one)."""
         return {name for name, value in self.data.items() if name != "sort" and value}
+
+    def _counts_in_memory(self) -> dict | None:
+        """The counts from the case index (casestudies/reads/case_index.py), exactly
+        what the counting query gives; None where it cannot give them: no index built
+        under the current stamp (SQLite; a write moments ago), a base other than every
+        published case, a filter it cannot express.
+        """
+        if not self._published_base or self.current_stamp is None:
+            return None
+        if self._active() - IN_MEMORY_FILTERS:
+            return None
+        index = case_index.current(self.db.alias, self.current_stamp)
+        if index is None:
+            return None
+        selections = {}
+        for facet in TERM_FACETS:
+            if terms := self.data.get(facet.param):
+                selections[facet.param] = index.selection(facet.param, [t.pk for t in terms])
+        if outcomes := self.data.get(OUTCOME_FACET.param):
+            pairs = [(v["dim_id"], v["dir_id"]) for v in outcomes]
+            selections[OUTCOME_FACET.param] = index.outcome_selection(pairs)
+        start, end = self.data.get("year_from"), self.data.get("year_to")
+        if start is not None or end is not None:
+            selections["period"] = index.period(start, end)
+        if self.q:
+            selections["q"] = self._search_matches(index)
+        if any(selection is None for selection in selections.values()):
+            return None
+        return index.counts(selections)
+
+    def _search_matches(self, index):
+        """The cases the search alone matches, as the index's positions (one query,
+        none when this worker's index met the same search lately); None if the
+        index lacks one of them."""
+        others = [name for name in self.data if name != "q"]
+        qs = self.filterset.queryset_without(*others).order_by().values("pk")
+        try:
+            sql, sql_params = qs.query.sql_with_params()
+        except EmptyResultSet:  # a search of punctuation only: no case
+            return BitMap()
+
+        def find():
+            with self.db.cursor() as cursor:
+                cursor.execute(f"SELECT array_agg(s.id) FROM ({sql}) s(id)", sql_params)  # noqa: S608
+                return index.cases_of(cursor.fetchone()[0] or [])
+
+        return index.search_cache((sql, tuple(sql_params)), find)
 
     def _count_rows(self, params: list[str]) -> dict:
         """The counts of the facets ``params`` and the result count ("count"): one query.

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from django.db.models import Count, Exists, OuterRef
 
 from ..models import Case
-from . import related_index
+from . import case_index
+from .case_index import Chosen
 from .presenters import case_field_rows
-from .related_index import Chosen
 
 MAX_SAME_FIELD = 6
 MAX_SAME_CHAPTER = 12
@@ -55,7 +55,7 @@ def differing_fields(case: Case, other: Case, rows=None) -> list[str]:
 def choose_by_sql(case: Case) -> Chosen:
     """The related lists chosen in SQL (SQLite, which has no data stamp): three queries.
 
-    ``case`` loaded ``with_related``. Gives what :meth:`RelatedIndex.choose` gives.
+    ``case`` loaded ``with_related``. Gives what :meth:`CaseIndex.choose` gives.
     """
     others = Case.objects.published().exclude(pk=case.pk)
     same_chapter = others.filter(chapter_id=case.chapter_id)
@@ -82,7 +82,7 @@ def choose_by_sql(case: Case) -> Chosen:
 
 
 def _choose_in_memory(pk: int, using: str) -> Chosen | None:
-    index = related_index.current(using)
+    index = case_index.current(using)
     if index is None:
         return None
     return index.choose(pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER)
@@ -120,7 +120,7 @@ def published_case_with_related(slug: str) -> tuple[Case, RelatedCases]:
     Case.DoesNotExist.
     """
     published = Case.objects.published()
-    index = related_index.current(published.db)
+    index = case_index.current(published.db)
     if index is None:
         case = published.with_related().get(slug=slug)
         return case, related_cases(case)

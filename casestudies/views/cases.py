@@ -93,7 +93,7 @@ def case_detail(request, slug):
     A fixed number of queries: on PostgreSQL the case's pk, the data stamp, one
     ``with_related`` load of the case and its related cases together (a query and
     eleven prefetches) and the live release; related cases come from the in-memory
-    index (casestudies/reads/related_index.py). SQLite chooses them in SQL instead.
+    index (casestudies/reads/case_index.py). SQLite chooses them in SQL instead.
     """
     try:
         case, related = published_case_with_related(slug)

@@ -1,0 +1,379 @@
+# ruff: noqa: S608 -- SQL built from model metadata and constants only.
+"""The published cases held in memory, per term: related cases and facet counts.
+
+Choosing a case's related cases in SQL meant counting shared policy fields over
+every case of every other chapter (50–260 ms at 100,000 cases), and the case
+list's disjunctive counts scanned every facet's link table per request (~195 ms
+for three filters, 1.6 s for a search word most cases have). Here each worker
+keeps, per data stamp, one :class:`CaseIndex`:
+
+- the published cases in title order (then pk): a case's *position* is its rank
+  in that order, the order the related lists show;
+- for every facet of the case list (casestudies/facets/definitions.py: the coded
+  dimensions of the registry, welfare tradition, world region, chapter) every
+  term with its key, label and place in the facet's order, and a bitmap
+  (pyroaring) of the positions of the published cases that have it; per
+  (outcome dimension, direction) pair the same; per start year the same (the
+  period filter).
+
+A related list is then a few bitmap operations and the first positions of the
+result (:meth:`CaseIndex.choose`); a facet's count for a term is the size of the
+intersection of the term's bitmap with the other filters' selections
+(:meth:`CaseIndex.counts`, each ticked facet's selection the union of its terms'
+bitmaps), with no query. A search's matches come from SQL once per request
+(its ids, turned into positions) or from the index's small cache of recent
+searches.
+
+Staleness: the index is built under the data stamp (casestudies/datastamp.py),
+which statement-level triggers on the cases, their links, the outcomes, the
+chapters, the countries and every vocabulary bump inside every writing
+transaction. Each use reads the stamp (one primary-key look-up, which the case
+list reads anyway) and the index is used only when built under that very stamp,
+so nothing it gives is older than the last committed write. When the stamp moved,
+the worker rebuilds, at most once per ``MIN_REBUILD_SECONDS``; in between (writes
+in quick succession) the caller uses SQL. Built inside a transaction (which may
+yet roll back, and with it the stamp), an index is used once and not kept. SQLite
+has no stamp: there :func:`current` gives None and the callers use SQL.
+
+Cost at 100,000 published cases: see docs/performance.md ("The case index").
+"""
+
+import threading
+import time
+from array import array
+from bisect import bisect_left
+from collections import OrderedDict
+from dataclasses import dataclass
+from functools import reduce
+from itertools import islice
+
+from django.db import connections
+from pyroaring import BitMap
+
+from ..datastamp import STAMP_TABLE
+from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
+from ..models import Case, CaseStatus
+
+# The facets the related lists read, by URL parameter.
+RELATED_FIELD, RELATED_COUNTRY, RELATED_CHAPTER = "policy_field", "country", "chapter"
+
+
+@dataclass(frozen=True)
+class Chosen:
+    """The pks of a case's related cases, in the order the page lists them."""
+
+    same_field: list[int]
+    same_chapter: list[int]
+    same_chapter_total: int
+
+
+@dataclass(frozen=True)
+class Term:
+    """One value of a facet: its URL key, its label (English) and its cases."""
+
+    key: str
+    label: str
+    cases: BitMap
+
+
+class CaseIndex:
+    def __init__(self, pks, sorted_pks, positions, facets, outcomes, years, *, stamp=None):
+        """``pks``: the case at each position; ``sorted_pks`` and ``positions``: each
+        pk in pk order and its position; ``facets``: per facet parameter, its terms
+        in the facet's order as (term pk, key, label, positions); ``outcomes``: the
+        (dimension id, direction id) pairs in the facet's order as (pair, key,
+        label, positions); ``years``: per start year, its positions."""
+        self.stamp = stamp
+        self.build_ms = 0.0
+        self.built_at = time.monotonic()
+        self.pks = array("q", pks)
+        self._sorted_pks, self._positions = array("q", sorted_pks), array("q", positions)
+        # A pk's position at once (a search's ids): -1 where not a published case.
+        self._position_of = array("i", [-1]) * ((sorted_pks[-1] + 1) if sorted_pks else 0)
+        for pk, position in zip(sorted_pks, positions, strict=True):
+            self._position_of[pk] = position
+        self.everything = BitMap(range(len(self.pks)))
+        self.terms: dict[str, list[Term]] = {}
+        self.by_pk: dict[str, dict] = {}
+        for param, rows in facets.items():
+            self.terms[param] = [
+                Term(key, label, BitMap(found or ())) for _, key, label, found in rows
+            ]
+            self.by_pk[param] = {
+                pk: term.cases for (pk, *_), term in zip(rows, self.terms[param], strict=True)
+            }
+        self.outcomes = [Term(key, label, BitMap(found)) for _, key, label, found in outcomes]
+        self.by_pair = {
+            pair: term.cases for (pair, *_), term in zip(outcomes, self.outcomes, strict=True)
+        }
+        self.years = {year: BitMap(found) for year, found in years.items()}
+        # Related cases.
+        self.chapters = self.by_pk[RELATED_CHAPTER]
+        self.fields = self.by_pk[RELATED_FIELD]
+        self.countries = {pk: found for pk, found in self.by_pk[RELATED_COUNTRY].items() if found}
+        self.chapter_ids = array("q", bytes(8 * len(self.pks)))
+        for chapter, found in self.chapters.items():
+            for position in found:
+                self.chapter_ids[position] = chapter
+        self._searches: OrderedDict = OrderedDict()
+        self._searches_lock = threading.Lock()
+
+    @property
+    def size(self) -> int:
+        return len(self.pks)
+
+    def position(self, pk: int) -> int | None:
+        i = bisect_left(self._sorted_pks, pk)
+        if i < len(self._sorted_pks) and self._sorted_pks[i] == pk:
+            return self._positions[i]
+        return None
+
+    # --- the case list's counts ----------------------------------------------------
+
+    def cases_of(self, pks) -> BitMap | None:
+        """The positions of the published cases ``pks``; None if one is not in the index."""
+        position_of, limit = self._position_of, len(self._position_of)
+        try:
+            found = [position_of[pk] for pk in pks if pk < limit]
+        except (IndexError, TypeError):
+            return None
+        cases = BitMap(found)
+        if len(found) != len(pks) or -1 in found or len(cases) != len(found):
+            return None
+        return cases
+
+    def selection(self, param: str, term_pks) -> BitMap | None:
+        """The cases having any of the terms ``term_pks`` of facet ``param`` (OR).
+
+        None when a term is not in the index (the caller then counts in SQL).
+        """
+        by_pk = self.by_pk[param]
+        try:
+            return BitMap().union(*(by_pk[pk] for pk in term_pks))
+        except KeyError:
+            return None
+
+    def outcome_selection(self, pairs) -> BitMap:
+        """Cases with any of the (dimension id, direction id) ``pairs`` (a pair no
+        published case has selects none)."""
+        empty = BitMap()
+        return BitMap().union(*(self.by_pair.get(pair, empty) for pair in pairs))
+
+    def period(self, start: int | None, end: int | None) -> BitMap:
+        """Cases whose start year lies in [start, end] (either bound may be open)."""
+        return BitMap().union(
+            *(
+                found
+                for year, found in self.years.items()
+                if (start is None or year >= start) and (end is None or year <= end)
+            )
+        )
+
+    def counts(self, selections: dict[str, BitMap]) -> dict:
+        """The result count and every facet's disjunctive counts, as the SQL gives them.
+
+        ``selections``: per active filter (a facet parameter, or any other name for
+        a filter without a panel: the search, the period), the cases it selects.
+        Gives {"count": n, param: [(key, label, n), ...]}: every term of a term facet
+        in the facet's order, and the outcome pairs that have cases, in theirs.
+        """
+
+        def meet(names) -> BitMap | None:
+            chosen = [selections[name] for name in names]
+            return reduce(BitMap.__and__, chosen) if chosen else None
+
+        everything = meet(selections)
+        result = {"count": len(everything) if everything is not None else self.size}
+
+        def counted(param: str, terms: list[Term]) -> list[tuple[str, str, int]]:
+            base = everything if param not in selections else meet(set(selections) - {param})
+            if base is None:
+                return [(t.key, t.label, len(t.cases)) for t in terms]
+            return [(t.key, t.label, base.intersection_cardinality(t.cases)) for t in terms]
+
+        for param, terms in self.terms.items():
+            result[param] = counted(param, terms)
+        outcome = OUTCOME_FACET.param
+        result[outcome] = [row for row in counted(outcome, self.outcomes) if row[2]]
+        return result
+
+    def search_cache(self, key, find):
+        """A search's matches (a BitMap, or None) from this index's small cache, or
+        ``find()`` (which queries) and kept: the same words recur within a stamp."""
+        with self._searches_lock:
+            if key in self._searches:
+                self._searches.move_to_end(key)
+                return self._searches[key]
+        found = find()
+        if found is not None:
+            with self._searches_lock:
+                self._searches[key] = found
+                while len(self._searches) > SEARCHES_KEPT:
+                    self._searches.popitem(last=False)
+        return found
+
+    # --- related cases -------------------------------------------------------------
+
+    def terms_of(self, position: int, bitmaps: dict) -> list:
+        return [term for term, found in bitmaps.items() if position in found]
+
+    def choose(self, pk: int, max_same_field: int, max_same_chapter: int) -> Chosen | None:
+        """The related lists of the published case ``pk`` (None: not a published case).
+
+        Same chapter: its chapter's other cases by title. Same field: other chapters'
+        cases sharing a policy field and set in at least one country this case is
+        not, most shared fields first, then by title.
+        """
+        me = self.position(pk)
+        if me is None:
+            return None
+        chapter = self.chapters[self.chapter_ids[me]]
+        siblings = chapter - BitMap([me])
+        same_chapter = [self.pks[p] for p in islice(siblings, max_same_chapter)]
+        mine = self.terms_of(me, self.fields)
+        if not mine:
+            return Chosen([], same_chapter, len(siblings))
+        my_countries = set(self.terms_of(me, self.countries))
+        others = [found for country, found in self.countries.items() if country not in my_countries]
+        candidates = BitMap.union(*others) - chapter if others else BitMap()
+        # at_least[k]: candidates sharing at least k of this case's policy fields.
+        at_least = [candidates] + [BitMap() for _ in mine]
+        for field in mine:
+            shared = self.fields[field]
+            for k in range(len(mine), 0, -1):
+                at_least[k] |= at_least[k - 1] & shared
+        chosen: list[int] = []
+        for k in range(len(mine), 0, -1):
+            tier = at_least[k] - at_least[k + 1] if k < len(mine) else at_least[k]
+            chosen += islice(tier, max_same_field - len(chosen))
+            if len(chosen) >= max_same_field:
+                break
+        return Chosen([self.pks[p] for p in chosen], same_chapter, len(siblings))
+
+
+# Columns of every row of the building query: what the row is, the facet's index in
+# TERM_FACETS (or -1), the term's pk (text), its key, its label, the outcome
+# direction's label, its place in the facet's order, and positions (and, for
+# "by_pk", the positions of the pks in the first array).
+_NULLS = "NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint"
+
+
+def _build_sql(quote) -> str:
+    case = quote(Case._meta.db_table)
+    branches = [
+        f"SELECT 'order', -1, {_NULLS}, array_agg(id ORDER BY pos)::bigint[], NULL::bigint[] "
+        "FROM ranked",
+        f"SELECT 'by_pk', -1, {_NULLS}, array_agg(id ORDER BY id)::bigint[], "
+        "array_agg(pos ORDER BY id) FROM ranked",
+        "SELECT 'year', -1, start_year::text, NULL, NULL, NULL, NULL, array_agg(pos), NULL "
+        "FROM ranked WHERE start_year IS NOT NULL GROUP BY start_year",
+    ]
+    for index, facet in enumerate(TERM_FACETS):
+        meta = facet.model._meta
+        pk = f"t.{quote(meta.pk.column)}"
+        key = f"t.{quote(meta.get_field(facet.key_field).column)}"
+        order = ", ".join(
+            f"t.{quote(meta.get_field(name.lstrip('-')).column)}" for name in facet.order_fields
+        )
+        # Key, label and order as the counting query gives them (TermFacet.panel_sql).
+        branches.append(
+            f"SELECT 'term', {index}, CAST({pk} AS text), CAST({key} AS varchar(300)), "
+            f"CAST({facet.label_sql()} AS varchar(400)), NULL, "
+            f"ROW_NUMBER() OVER (ORDER BY {order}, {pk}), c.p, NULL "
+            f"FROM {quote(meta.db_table)} t "
+            f"LEFT JOIN ({facet.positions_sql('ranked')}) c ON c.term = {pk}"
+        )
+    branches.append(OUTCOME_FACET.index_sql("ranked"))
+    # The positions are numbered by PostgreSQL (its collation orders the titles, as in
+    # the SQL choice of related cases), and each term's positions come back as one array.
+    return (
+        "WITH ranked AS MATERIALIZED (SELECT id, chapter_id, start_year, "
+        "row_number() OVER (ORDER BY title, id) - 1 AS pos "
+        f"FROM {case} WHERE status = %s) " + " UNION ALL ".join(branches)
+    )
+
+
+def build(using: str, stamp=None) -> CaseIndex:
+    """One query (PostgreSQL): the published cases' order and each term's positions."""
+    started = time.perf_counter()
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_build_sql(connection.ops.quote_name), [CaseStatus.PUBLISHED])
+        rows = cursor.fetchall()
+    pks, sorted_pks, positions = [], [], []
+    facets: dict[str, list] = {facet.param: [] for facet in TERM_FACETS}
+    outcomes, years = [], {}
+    to_pk = [facet.model._meta.pk.to_python for facet in TERM_FACETS]
+    for kind, index, term, key, label, extra, order, first, second in rows:
+        if kind == "order":
+            pks = first or []
+        elif kind == "by_pk":
+            sorted_pks, positions = first or [], second or []
+        elif kind == "year":
+            years[int(term)] = first
+        elif kind == "term":
+            facets[TERM_FACETS[index].param].append((order, to_pk[index](term), key, label, first))
+        else:  # an outcome pair
+            pair = tuple(int(part) for part in term.split(":"))
+            outcomes.append((order, pair, key, f"{label}: {extra.lower()}", first))
+    facets = {param: [row[1:] for row in sorted(rows)] for param, rows in facets.items()}
+    outcomes = [row[1:] for row in sorted(outcomes)]
+    index = CaseIndex(pks, sorted_pks, positions, facets, outcomes, years, stamp=stamp)
+    index.build_ms = (time.perf_counter() - started) * 1000
+    return index
+
+
+def read_stamp(connection) -> str | None:
+    """The data stamp (one query) on PostgreSQL, whether or not counts are cached."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT s.epoch, d.oid, s.n FROM {STAMP_TABLE} s, pg_database d "
+            "WHERE s.id = 1 AND d.datname = current_database()"
+        )
+        row = cursor.fetchone()
+    return ".".join(str(part) for part in row) if row else None
+
+
+# A worker rebuilds at most this often: while curators write in quick succession the
+# pages in between use SQL (as SQLite does), never a stale index.
+MIN_REBUILD_SECONDS = 10.0
+# Searches whose matches an index keeps (per worker; each at most ~16 KB at 100,000 cases).
+SEARCHES_KEPT = 256
+
+_lock = threading.Lock()
+_kept: dict[str, CaseIndex] = {}
+_UNREAD = object()
+
+
+def current(using: str, stamp=_UNREAD) -> CaseIndex | None:
+    """The index of the data as committed now on ``using`` (reads the stamp: one query,
+    unless given the ``stamp`` just read there; builds: one more).
+
+    None where there is no stamp (SQLite), or when the data changed less than
+    ``MIN_REBUILD_SECONDS`` after this worker's last build: the caller then uses SQL.
+    """
+    connection = connections[using]
+    if stamp is _UNREAD:
+        stamp = read_stamp(connection)
+    if stamp is None:
+        return None
+    with _lock:
+        index = _kept.get(using)
+    if index is not None:
+        if index.stamp == stamp:
+            return index
+        if time.monotonic() - index.built_at < MIN_REBUILD_SECONDS:
+            return None
+    index = build(using, stamp)
+    if not connection.in_atomic_block:  # see the module's docstring
+        with _lock:
+            _kept[using] = index
+    return index
+
+
+def forget() -> None:
+    """Drop every kept index (tests; a worker rebuilds on its next use)."""
+    with _lock:
+        _kept.clear()

@@ -1,0 +1,196 @@
+"""The case list's counts from the in-memory case index: the same as the SQL's, always.
+
+casestudies/reads/case_index.py answers the disjunctive counts and the result count
+from per-term bitmaps when it was built under the data stamp as committed now; these
+tests hold it to the counting query (``CaseQuery._count_rows``) over random filter
+combinations, to fresh counts after a write, and to SQL for what it cannot express.
+"""
+
+import random
+
+import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from casestudies.facets import OUTCOME_FACET, TERM_FACETS, CaseQuery
+from casestudies.facets import query as facet_query
+from casestudies.models import Case, CaseStatus
+from casestudies.reads import case_index
+
+from . import factories
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
+    ),
+]
+
+PARAMS = [f.param for f in TERM_FACETS] + [OUTCOME_FACET.param]
+WORDS = ["harbour", "parents", "river", "garden", "council"]
+SEARCHES = ["harbour", "parents river", "garden council harbour", "nowhere", "!!"]
+
+
+def _world(rng: random.Random) -> dict[str, list[str]]:
+    """~80 cases (a tenth of them drafts) over a few terms of every facet; the keys
+    of each facet's terms, outcome pairs no case has among them."""
+    traditions = factories.WelfareTraditionFactory.create_batch(3)
+    regions = factories.WorldRegionFactory.create_batch(3)
+    countries = [
+        factories.CountryFactory(
+            welfare_tradition=rng.choice([*traditions, None]),
+            world_region=rng.choice([*regions, None]),
+        )
+        for _ in range(7)
+    ]
+    terms = {
+        "policy_fields": factories.PolicyFieldFactory.create_batch(4),
+        "provider_types": factories.ProviderTypeFactory.create_batch(3),
+        "participation_forms": factories.ParticipationFormFactory.create_batch(3),
+        "levels": factories.LevelFactory.create_batch(3),
+        "phases": factories.PhaseFactory.create_batch(3),
+        "participation_dimensions": factories.ParticipationDimensionFactory.create_batch(3),
+        "citizen_roles": factories.CitizenRoleFactory.create_batch(3),
+        "methods": factories.MethodFactory.create_batch(3),
+    }
+    dims = factories.OutcomeDimensionFactory.create_batch(3)
+    directions = factories.OutcomeDirectionFactory.create_batch(2)
+    chapters = factories.ChapterFactory.create_batch(3)
+    for i in range(80):
+        case = factories.CaseFactory(
+            title=f"{rng.choice(WORDS)} {rng.choice(['Alpha', 'beta', 'Gamma'])} {i}",
+            summary=" ".join(rng.sample(WORDS, 2)),
+            chapter=rng.choice(chapters),
+            start_year=rng.choice([None, 1990, 1995, 2000, 2005, 2010]),
+            status=CaseStatus.PUBLISHED if rng.random() < 0.9 else CaseStatus.DRAFT,
+            countries=rng.sample(countries, rng.randint(0, 2)),
+            **{field: rng.sample(pool, rng.randint(0, 2)) for field, pool in terms.items()},
+        )
+        for dim in rng.sample(dims, rng.randint(0, 2)):
+            factories.OutcomeFactory(case=case, dimension=dim, direction=rng.choice(directions))
+    keys = {facet.param: [facet.key(t) for t in facet.model.objects.all()] for facet in TERM_FACETS}
+    keys[OUTCOME_FACET.param] = [f"{d.slug}:{r.slug}" for d in dims for r in directions]
+    return keys
+
+
+@pytest.fixture
+def world():
+    return _world(random.Random(18))
+
+
+def _both(query: QueryDict):
+    """(from the index, from the counting query) for one list query."""
+    in_memory = CaseQuery(query)._counts_in_memory()
+    by_sql = CaseQuery(query)._count_rows(PARAMS)
+    return in_memory, by_sql
+
+
+@st.composite
+def list_queries(draw, keys):
+    query = QueryDict(mutable=True)
+    for param in draw(st.lists(st.sampled_from(PARAMS), max_size=3, unique=True)):
+        query.setlist(
+            param, draw(st.lists(st.sampled_from(keys[param]), min_size=1, max_size=3, unique=True))
+        )
+    start = draw(st.sampled_from([None, None, 1990, 1996, 2005]))
+    end = draw(st.sampled_from([None, None, 1995, 2005, 2010]))
+    if start is not None and (end is None or start <= end):
+        query["year_from"] = str(start)
+    if end is not None and (start is None or start <= end):
+        query["year_to"] = str(end)
+    if q := draw(st.sampled_from([None, None, *SEARCHES])):
+        query["q"] = q
+    return query
+
+
+@settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_index_counts_what_the_counting_query_counts(world, data):
+    query = data.draw(list_queries(world))
+    in_memory, by_sql = _both(query)
+    assert in_memory is not None, query.urlencode()
+    assert in_memory == by_sql, query.urlencode()
+    assert in_memory["count"] == CaseQuery(query).cases.count()
+
+
+def test_every_term_and_pair_alone_and_the_unfiltered_list(world):
+    for query in [QueryDict()] + [
+        QueryDict(f"{param}={key}") for param in PARAMS for key in world[param]
+    ]:
+        in_memory, by_sql = _both(query)
+        assert in_memory == by_sql, query.urlencode()
+
+
+def test_a_filter_the_index_cannot_express_is_counted_in_sql(world, monkeypatch):
+    later = Case.objects.published().filter(start_year__gte=2000)
+    query = CaseQuery(QueryDict("q=harbour"), queryset=later)
+    assert query._counts_in_memory() is None  # a base other than every published case
+    assert query.count() == later.filter(pk__in=CaseQuery(QueryDict("q=harbour")).cases).count()
+    monkeypatch.setattr(facet_query, "IN_MEMORY_FILTERS", facet_query.IN_MEMORY_FILTERS - {"q"})
+    query = CaseQuery(QueryDict("q=harbour&year_from=1995"))
+    assert query._counts_in_memory() is None
+    assert query.count() == query.cases.count()
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The index's monotonic clock, moved by hand; no index kept before or after."""
+    now = [1000.0]
+    monkeypatch.setattr(case_index.time, "monotonic", lambda: now[0])
+    case_index.forget()
+    yield now
+    case_index.forget()
+
+
+def _country_counts(query: str) -> dict[str, int]:
+    panels = CaseQuery(QueryDict(query)).facet_panels()
+    country = next(panel for panel in panels if panel.param == "country")
+    return {value.key: value.count for value in country.values + country.empty}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_write_makes_the_next_list_count_afresh(clock, settings):
+    settings.FACET_CACHE_SECONDS = 0  # the cache is not what is tested
+    se, dk = factories.CountryFactory(code="SE"), factories.CountryFactory(code="DK")
+    field = factories.PolicyFieldFactory()
+    factories.CaseFactory(countries=[se], policy_fields=[field])
+    query = f"policy_field={field.slug}"
+    assert _country_counts(query) == {"SE": 1, "DK": 0}
+    kept = case_index.current("default")
+    assert kept is not None and CaseQuery(QueryDict(query))._counts_in_memory() is not None
+    factories.CaseFactory(countries=[dk], policy_fields=[field])
+    # Moments after the last build: counted in SQL, already with the new case.
+    assert CaseQuery(QueryDict(query))._counts_in_memory() is None
+    assert _country_counts(query) == {"SE": 1, "DK": 1}
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert CaseQuery(QueryDict(query))._counts_in_memory() is not None
+    assert case_index.current("default") is not kept
+    assert _country_counts(query) == {"SE": 1, "DK": 1}
+    Case.objects.filter(countries=dk).update(status=CaseStatus.DRAFT)
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert _country_counts(query) == {"SE": 1, "DK": 0}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_kept_index_remembers_a_search_until_the_data_changes(clock, settings):
+    settings.FACET_CACHE_SECONDS = 0
+    factories.CaseFactory(title="Harbour boards", countries=[factories.CountryFactory()])
+
+    def queries(query: str) -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert CaseQuery(QueryDict(query)).count() == 1
+        return len(ctx.captured_queries)
+
+    first = queries("q=harbour")  # builds the index, then finds the matches
+    again = queries("q=harbour")
+    assert again == first - 2  # neither the index nor the matches again
+    factories.CaseFactory(title="Harbour pilots", status=CaseStatus.DRAFT)
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert queries("q=harbour") == first
