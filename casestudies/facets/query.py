@@ -5,8 +5,12 @@ that value were ticked too, given every *other* active filter. Each facet's
 counts therefore start from the cases all filters but its own select, so the
 alternatives within a facet stay visible.
 
-All counts (every facet and the result count) come from one query: the cases
-every filter selects are a common table expression evaluated once and shared
+On PostgreSQL all counts (every facet and the result count) come from the
+worker's in-memory case index (casestudies/reads/case_index.py: per-term bitmaps
+of the published cases) whenever it was built under the data stamp as committed
+now, with no query but, while searching, one for the search's matches. Otherwise
+(SQLite, a write moments ago, a filter the index cannot express) they come from
+one query: the cases every filter selects are a common table expression evaluated once and shared
 by the facets without a ticked value; a facet with ticked values counts over
 its own base (every filter but its own). Where a facet's base is simply every
 published case, its counts read the link table alone (``CountBase``).
