@@ -114,10 +114,11 @@ class TermFacet:
         """SQL of (term, n) rows: cases of ``base`` per term, for terms that have any."""
         raise NotImplementedError
 
-    def positions_sql(self, ranked: str) -> str:
-        """SQL of (term, p) rows: per term with cases, the array of their positions
-        ``pos`` in the CTE ``ranked`` of (id, chapter_id, pos) rows (the in-memory
-        case index, casestudies/reads/case_index.py)."""
+    def cases_sql(self, published: str) -> str:
+        """SQL of (term, p) rows: per term with cases, the array of their ids, for the
+        in-memory case index (casestudies/reads/case_index.py). The ids may include
+        cases that are not published (the index keeps only those of ``published``,
+        the CTE of the published cases' (id, chapter_id) rows): no join to build."""
         raise NotImplementedError
 
     def label_sql(self) -> str:
@@ -177,15 +178,12 @@ class ManyToManyFacet(TermFacet):
             f"WHERE {base.has('case_id')} GROUP BY {term}"
         )
 
-    def positions_sql(self, ranked: str) -> str:
+    def cases_sql(self, published: str) -> str:
         field = Case._meta.get_field(self.field_name)
         qn = connection.ops.quote_name
-        term = f"l.{qn(f'{field.m2m_reverse_field_name()}_id')}"
+        term = qn(f"{field.m2m_reverse_field_name()}_id")
         table = qn(field.remote_field.through._meta.db_table)
-        return (
-            f"SELECT {term} AS term, array_agg(r.pos) AS p FROM {table} l "
-            f"JOIN {ranked} r ON r.id = l.case_id GROUP BY {term}"
-        )
+        return f"SELECT {term} AS term, array_agg(case_id) AS p FROM {table} GROUP BY {term}"
 
 
 @dataclass(frozen=True)
@@ -209,15 +207,14 @@ class CountryGroupFacet(TermFacet):
             f"WHERE {base.has('l.case_id')} GROUP BY {term}"
         )
 
-    def positions_sql(self, ranked: str) -> str:
+    def cases_sql(self, published: str) -> str:
         qn = connection.ops.quote_name
         term = f"k.{qn(self.country_field + '_id')}"
         # A case in two countries of one tradition comes twice: its bitmap keeps it once.
         return (
-            f"SELECT {term} AS term, array_agg(r.pos) AS p "
+            f"SELECT {term} AS term, array_agg(l.case_id) AS p "
             f"FROM {qn(COUNTRY_LINK._meta.db_table)} l "
-            f"JOIN {qn(Country._meta.db_table)} k ON k.code = l.country_id "
-            f"JOIN {ranked} r ON r.id = l.case_id GROUP BY {term}"
+            f"JOIN {qn(Country._meta.db_table)} k ON k.code = l.country_id GROUP BY {term}"
         )
 
 
@@ -229,8 +226,8 @@ class ChapterFacet(TermFacet):
     def counts_sql(self, base: "CountBase") -> str:
         return base.chapter_counts_sql()
 
-    def positions_sql(self, ranked: str) -> str:
-        return f"SELECT chapter_id AS term, array_agg(pos) AS p FROM {ranked} GROUP BY chapter_id"
+    def cases_sql(self, published: str) -> str:
+        return f"SELECT chapter_id AS term, array_agg(id) AS p FROM {published} GROUP BY chapter_id"
 
 
 def _dimension_facet(d: Dimension) -> ManyToManyFacet:
@@ -300,11 +297,11 @@ class OutcomeFacet:
         )
 
     @staticmethod
-    def index_sql(ranked: str) -> str:
-        """The in-memory case index's rows of the pairs published cases have
+    def index_sql() -> str:
+        """The in-memory case index's rows of the pairs cases have
         (casestudies/reads/case_index.py): ('outcome', -1, "dimension id:direction
-        id", key, dimension label, direction label, ord, positions, NULL), with key,
-        labels and order as :meth:`panel_sql` gives them."""
+        id", key, dimension label, direction label, ord, case ids), with key, labels
+        and order as :meth:`panel_sql` gives them."""
         qn = connection.ops.quote_name
         dims = qn(OutcomeDimension._meta.db_table)
         dirs = qn(OutcomeDirection._meta.db_table)
@@ -313,10 +310,9 @@ class OutcomeFacet:
             "SELECT 'outcome', -1, c.dimension_id::text || ':' || c.direction_id::text, "
             "CAST(d.slug || ':' || r.slug AS varchar(300)), d.label, r.label, "
             f"ROW_NUMBER() OVER (ORDER BY d.{order}, d.label, r.{order}, r.label, d.id, r.id), "
-            "c.p, NULL "
-            "FROM (SELECT o.dimension_id, o.direction_id, array_agg(k.pos) AS p "
-            f"FROM {qn(Outcome._meta.db_table)} o JOIN {ranked} k ON k.id = o.case_id "
-            "GROUP BY o.dimension_id, o.direction_id) c "
+            "c.p "
+            "FROM (SELECT dimension_id, direction_id, array_agg(case_id) AS p "
+            f"FROM {qn(Outcome._meta.db_table)} GROUP BY dimension_id, direction_id) c "
             f"JOIN {dims} d ON d.id = c.dimension_id JOIN {dirs} r ON r.id = c.direction_id"
         )
 

@@ -7,21 +7,21 @@ list's disjunctive counts scanned every facet's link table per request (~195 ms
 for three filters, 1.6 s for a search word most cases have). Here each worker
 keeps, per data stamp, one :class:`CaseIndex`:
 
-- the published cases in title order (then pk): a case's *position* is its rank
-  in that order, the order the related lists show;
 - for every facet of the case list (casestudies/facets/definitions.py: the coded
   dimensions of the registry, welfare tradition, world region, chapter) every
   term with its key, label and place in the facet's order, and a bitmap
-  (pyroaring) of the positions of the published cases that have it; per
-  (outcome dimension, direction) pair the same; per start year the same (the
-  period filter).
+  (pyroaring) of the ids of the published cases that have it; per (outcome
+  dimension, direction) pair the same; per start year the same (the period);
+- the published cases in title order (then pk), and for the policy fields, the
+  countries and the chapters (what related cases read) bitmaps of *positions*
+  (ranks in that order), so that a bitmap's first members are the first by title.
 
 A related list is then a few bitmap operations and the first positions of the
 result (:meth:`CaseIndex.choose`); a facet's count for a term is the size of the
 intersection of the term's bitmap with the other filters' selections
 (:meth:`CaseIndex.counts`, each ticked facet's selection the union of its terms'
 bitmaps), with no query. A search's matches come from SQL once per request
-(its ids, turned into positions) or from the index's small cache of recent
+(its ids: one query) or from the index's small cache of recent
 searches.
 
 Staleness: the index is built under the data stamp (casestudies/datastamp.py),
@@ -35,7 +35,11 @@ in quick succession) the caller uses SQL. Built inside a transaction (which may
 yet roll back, and with it the stamp), an index is used once and not kept. SQLite
 has no stamp: there :func:`current` gives None and the callers use SQL.
 
-Cost at 100,000 published cases: see docs/performance.md ("The case index").
+Cost at 100,000 published cases (docs/performance.md, "The case index"): one
+query, 1.6 s of its ~2.0–2.4 s to build on 2 cores shared at a load average of 5
+(each term's ids straight from its link table, no join; ordering the titles is
+0.6 s of it); ~1 MB of bitmaps, ~3.3 MB of Python objects per worker. Counts for
+all eleven panels: under 1 ms after the stamp's look-up.
 """
 
 import threading
@@ -77,40 +81,51 @@ class Term:
 
 
 class CaseIndex:
-    def __init__(self, pks, sorted_pks, positions, facets, outcomes, years, *, stamp=None):
-        """``pks``: the case at each position; ``sorted_pks`` and ``positions``: each
-        pk in pk order and its position; ``facets``: per facet parameter, its terms
-        in the facet's order as (term pk, key, label, positions); ``outcomes``: the
-        (dimension id, direction id) pairs in the facet's order as (pair, key,
-        label, positions); ``years``: per start year, its positions."""
+    def __init__(self, pks, facets, outcomes, years, *, stamp=None):
+        """``pks``: the published cases in title order (then pk); ``facets``: per facet
+        parameter, its terms in the facet's order as (term pk, key, label, case ids);
+        ``outcomes``: the (dimension id, direction id) pairs in the facet's order as
+        (pair, key, label, case ids); ``years``: per start year, its case ids. The
+        case ids may include cases that are not published: they are left out."""
         self.stamp = stamp
         self.build_ms = 0.0
         self.built_at = time.monotonic()
-        self.pks = array("q", pks)
-        self._sorted_pks, self._positions = array("q", sorted_pks), array("q", positions)
-        # A pk's position at once (a search's ids): -1 where not a published case.
-        self._position_of = array("i", [-1]) * ((sorted_pks[-1] + 1) if sorted_pks else 0)
-        for pk, position in zip(sorted_pks, positions, strict=True):
-            self._position_of[pk] = position
-        self.everything = BitMap(range(len(self.pks)))
+        # The case list's counts: bitmaps of published case ids.
+        self.published = BitMap(pks)
+        published = self.published
+
+        def cases(ids) -> BitMap:
+            return BitMap(ids or ()) & published
+
         self.terms: dict[str, list[Term]] = {}
         self.by_pk: dict[str, dict] = {}
         for param, rows in facets.items():
-            self.terms[param] = [
-                Term(key, label, BitMap(found or ())) for _, key, label, found in rows
-            ]
+            self.terms[param] = [Term(key, label, cases(found)) for _, key, label, found in rows]
             self.by_pk[param] = {
                 pk: term.cases for (pk, *_), term in zip(rows, self.terms[param], strict=True)
             }
-        self.outcomes = [Term(key, label, BitMap(found)) for _, key, label, found in outcomes]
+        self.outcomes = [Term(key, label, cases(found)) for _, key, label, found in outcomes]
         self.by_pair = {
             pair: term.cases for (pair, *_), term in zip(outcomes, self.outcomes, strict=True)
         }
-        self.years = {year: BitMap(found) for year, found in years.items()}
-        # Related cases.
-        self.chapters = self.by_pk[RELATED_CHAPTER]
-        self.fields = self.by_pk[RELATED_FIELD]
-        self.countries = {pk: found for pk, found in self.by_pk[RELATED_COUNTRY].items() if found}
+        self.years = {year: cases(found) for year, found in years.items()}
+        # Related cases: bitmaps of positions (ranks in title order), so that the first
+        # members of a bitmap are the first cases by title.
+        self.pks = array("q", pks)
+        by_pk = sorted(range(len(pks)), key=pks.__getitem__)
+        self._sorted_pks = array("q", (pks[i] for i in by_pk))
+        self._positions = array("q", by_pk)
+        position_of = dict(zip(pks, range(len(pks)), strict=True))  # while building only
+
+        def positions(param: str) -> dict:
+            return {
+                term: BitMap(position_of[pk] for pk in found)
+                for term, found in self.by_pk[param].items()
+            }
+
+        self.chapters = positions(RELATED_CHAPTER)
+        self.fields = positions(RELATED_FIELD)
+        self.countries = {c: found for c, found in positions(RELATED_COUNTRY).items() if found}
         self.chapter_ids = array("q", bytes(8 * len(self.pks)))
         for chapter, found in self.chapters.items():
             for position in found:
@@ -130,15 +145,13 @@ class CaseIndex:
 
     # --- the case list's counts ----------------------------------------------------
 
-    def cases_of(self, pks) -> BitMap | None:
-        """The positions of the published cases ``pks``; None if one is not in the index."""
-        position_of, limit = self._position_of, len(self._position_of)
+    def cases_of(self, pks: list[int]) -> BitMap | None:
+        """The published cases ``pks`` as a bitmap; None if one is not in the index."""
         try:
-            found = [position_of[pk] for pk in pks if pk < limit]
-        except (IndexError, TypeError):
+            cases = BitMap(pks)
+        except (OverflowError, TypeError):
             return None
-        cases = BitMap(found)
-        if len(found) != len(pks) or -1 in found or len(cases) != len(found):
+        if len(cases) != len(pks) or not cases <= self.published:
             return None
         return cases
 
@@ -183,7 +196,7 @@ class CaseIndex:
             return reduce(BitMap.__and__, chosen) if chosen else None
 
         everything = meet(selections)
-        result = {"count": len(everything) if everything is not None else self.size}
+        result = {"count": len(everything) if everything is not None else len(self.published)}
 
         def counted(param: str, terms: list[Term]) -> list[tuple[str, str, int]]:
             base = everything if param not in selections else meet(set(selections) - {param})
@@ -253,20 +266,18 @@ class CaseIndex:
 
 # Columns of every row of the building query: what the row is, the facet's index in
 # TERM_FACETS (or -1), the term's pk (text), its key, its label, the outcome
-# direction's label, its place in the facet's order, and positions (and, for
-# "by_pk", the positions of the pks in the first array).
+# direction's label, its place in the facet's order, and case ids.
 _NULLS = "NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint"
 
 
 def _build_sql(quote) -> str:
     case = quote(Case._meta.db_table)
     branches = [
-        f"SELECT 'order', -1, {_NULLS}, array_agg(id ORDER BY pos)::bigint[], NULL::bigint[] "
-        "FROM ranked",
-        f"SELECT 'by_pk', -1, {_NULLS}, array_agg(id ORDER BY id)::bigint[], "
-        "array_agg(pos ORDER BY id) FROM ranked",
-        "SELECT 'year', -1, start_year::text, NULL, NULL, NULL, NULL, array_agg(pos), NULL "
-        "FROM ranked WHERE start_year IS NOT NULL GROUP BY start_year",
+        # PostgreSQL orders the titles (its collation, as in the SQL choice of related
+        # cases).
+        f"SELECT 'order', -1, {_NULLS}, array_agg(id ORDER BY title, id)::bigint[] FROM published",
+        "SELECT 'year', -1, start_year::text, NULL, NULL, NULL, NULL, array_agg(id)::bigint[] "
+        "FROM published WHERE start_year IS NOT NULL GROUP BY start_year",
     ]
     for index, facet in enumerate(TERM_FACETS):
         meta = facet.model._meta
@@ -279,46 +290,51 @@ def _build_sql(quote) -> str:
         branches.append(
             f"SELECT 'term', {index}, CAST({pk} AS text), CAST({key} AS varchar(300)), "
             f"CAST({facet.label_sql()} AS varchar(400)), NULL, "
-            f"ROW_NUMBER() OVER (ORDER BY {order}, {pk}), c.p, NULL "
+            f"ROW_NUMBER() OVER (ORDER BY {order}, {pk}), c.p::bigint[] "
             f"FROM {quote(meta.db_table)} t "
-            f"LEFT JOIN ({facet.positions_sql('ranked')}) c ON c.term = {pk}"
+            f"LEFT JOIN ({facet.cases_sql('published')}) c ON c.term = {pk}"
         )
-    branches.append(OUTCOME_FACET.index_sql("ranked"))
-    # The positions are numbered by PostgreSQL (its collation orders the titles, as in
-    # the SQL choice of related cases), and each term's positions come back as one array.
+    branches.append(OUTCOME_FACET.index_sql())
+    # Each term's cases come back as one array, straight from its link table: no join.
     return (
-        "WITH ranked AS MATERIALIZED (SELECT id, chapter_id, start_year, "
-        "row_number() OVER (ORDER BY title, id) - 1 AS pos "
+        "WITH published AS MATERIALIZED (SELECT id, title, chapter_id, start_year "
         f"FROM {case} WHERE status = %s) " + " UNION ALL ".join(branches)
     )
 
 
-def build(using: str, stamp=None) -> CaseIndex:
-    """One query (PostgreSQL): the published cases' order and each term's positions."""
+# Bitmaps hold 32-bit numbers: beyond, the callers use SQL.
+MAX_CASE_ID = 2**32 - 1
+
+
+def build(using: str, stamp=None) -> CaseIndex | None:
+    """One query (PostgreSQL): the published cases' order and each term's cases.
+
+    None if a case id is beyond what a bitmap holds (``MAX_CASE_ID``).
+    """
     started = time.perf_counter()
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(_build_sql(connection.ops.quote_name), [CaseStatus.PUBLISHED])
         rows = cursor.fetchall()
-    pks, sorted_pks, positions = [], [], []
+    pks = []
     facets: dict[str, list] = {facet.param: [] for facet in TERM_FACETS}
     outcomes, years = [], {}
     to_pk = [facet.model._meta.pk.to_python for facet in TERM_FACETS]
-    for kind, index, term, key, label, extra, order, first, second in rows:
+    for kind, index, term, key, label, extra, order, found in rows:
         if kind == "order":
-            pks = first or []
-        elif kind == "by_pk":
-            sorted_pks, positions = first or [], second or []
+            pks = found or []
         elif kind == "year":
-            years[int(term)] = first
+            years[int(term)] = found
         elif kind == "term":
-            facets[TERM_FACETS[index].param].append((order, to_pk[index](term), key, label, first))
+            facets[TERM_FACETS[index].param].append((order, to_pk[index](term), key, label, found))
         else:  # an outcome pair
             pair = tuple(int(part) for part in term.split(":"))
-            outcomes.append((order, pair, key, f"{label}: {extra.lower()}", first))
+            outcomes.append((order, pair, key, f"{label}: {extra.lower()}", found))
+    if pks and max(pks) > MAX_CASE_ID:
+        return None
     facets = {param: [row[1:] for row in sorted(rows)] for param, rows in facets.items()}
     outcomes = [row[1:] for row in sorted(outcomes)]
-    index = CaseIndex(pks, sorted_pks, positions, facets, outcomes, years, stamp=stamp)
+    index = CaseIndex(pks, facets, outcomes, years, stamp=stamp)
     index.build_ms = (time.perf_counter() - started) * 1000
     return index
 
@@ -342,8 +358,17 @@ MIN_REBUILD_SECONDS = 10.0
 # Searches whose matches an index keeps (per worker; each at most ~16 KB at 100,000 cases).
 SEARCHES_KEPT = 256
 
+
+@dataclass(frozen=True)
+class _NoIndex:
+    """The data under ``stamp`` does not fit an index (``MAX_CASE_ID``): SQL it is."""
+
+    stamp: str
+    built_at: float
+
+
 _lock = threading.Lock()
-_kept: dict[str, CaseIndex] = {}
+_kept: dict[str, "CaseIndex | _NoIndex"] = {}
 _UNREAD = object()
 
 
@@ -360,16 +385,16 @@ def current(using: str, stamp=_UNREAD) -> CaseIndex | None:
     if stamp is None:
         return None
     with _lock:
-        index = _kept.get(using)
-    if index is not None:
-        if index.stamp == stamp:
-            return index
-        if time.monotonic() - index.built_at < MIN_REBUILD_SECONDS:
+        kept = _kept.get(using)
+    if kept is not None:
+        if kept.stamp == stamp:
+            return kept if isinstance(kept, CaseIndex) else None
+        if time.monotonic() - kept.built_at < MIN_REBUILD_SECONDS:
             return None
     index = build(using, stamp)
     if not connection.in_atomic_block:  # see the module's docstring
         with _lock:
-            _kept[using] = index
+            _kept[using] = index or _NoIndex(stamp, time.monotonic())
     return index
 
 
