@@ -18,7 +18,7 @@ published case, its counts read the link table alone (``CountBase``).
 
 import hashlib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, reduce
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -291,6 +291,22 @@ class CaseQuery:
         under the current stamp (SQLite; a write moments ago), a base other than every
         published case, a filter it cannot express.
         """
+        found = self._selections_in_memory()
+        return None if found is None else found[0].counts(found[1])
+
+    def selected_in_memory(self) -> tuple["case_index.CaseIndex", BitMap] | None:
+        """(the case index, the ids of the published cases this query selects), where the
+        index can give them (as ``_counts_in_memory``), else None: for pages that
+        count these cases by other dimensions (the map, the outcomes view)."""
+        found = self._selections_in_memory()
+        if found is None:
+            return None
+        index, selections = found
+        chosen = list(selections.values())
+        return index, reduce(BitMap.__and__, chosen) if chosen else index.published
+
+    def _selections_in_memory(self) -> tuple["case_index.CaseIndex", dict] | None:
+        """(the case index, the cases each active filter selects) or None."""
         if not self._published_base or self.current_stamp is None:
             return None
         if self._active() - IN_MEMORY_FILTERS:
@@ -312,7 +328,7 @@ class CaseQuery:
             selections["q"] = self._search_matches(index)
         if any(selection is None for selection in selections.values()):
             return None
-        return index.counts(selections)
+        return index, selections
 
     def _search_matches(self, index):
         """The cases the search alone matches, as the index's positions (one query,
