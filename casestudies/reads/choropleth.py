@@ -24,13 +24,22 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from pyroaring import BitMap
 
 from ..facets import CaseQuery
 from ..models import Country, OutcomeDimension, OutcomeDirection, country_name, in_sentence
 from ..models.country_names import sort_key
 from ..plumbing.bad_parameter import BadParameter
-from .crosstab import count_by, crosstab
-from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, _link, _outcome_dimension, matrix_filters
+from .crosstab import Crosstab, count_by, crosstab
+from .matrix import (
+    AXES,
+    COUNTRY_GROUPS,
+    OUTCOME_AXIS,
+    SMALL_SAMPLE,
+    _link,
+    _outcome_dimension,
+    matrix_filters,
+)
 
 GEOMETRY = Path(__file__).resolve().parent.parent / "mapdata" / "countries.json"
 SHARE_PARAM = "share_of"  # "participation_form:co-production", "outcome:trust:improved"
@@ -165,6 +174,41 @@ def share_choice(value: str):
     return axis, term, dimension, label
 
 
+def _counts_in_memory(query: CaseQuery, axis, term, dimension) -> Crosstab | None:
+    """The map's counts from the worker's case index (reads/case_index.py), exactly
+    as ``count_by`` or ``crosstab`` give them (but ``cols`` and the "not stated"
+    row, which the map does not read); None where the index cannot give them.
+
+    Each number is the size of an intersection of bitmaps: a country's cases are
+    the list's cases filtered to it, and so its count equals the list's.
+    """
+    if axis is not None and axis.key in COUNTRY_GROUPS:
+        # A case in a classified and an unclassified country is "not stated" too in
+        # SQL's pairs: not what the bitmaps say; SQL counts those shares.
+        return None
+    found = query.selected_in_memory()
+    if found is None:
+        return None
+    index, selected = found
+    countries = {code: selected & cases for code, cases in index.by_pk[COUNTRY.key].items()}
+    countries = {code: cases for code, cases in countries.items() if cases}
+    counts = Crosstab(
+        {}, {code: len(cases) for code, cases in countries.items()}, {}, len(selected)
+    )
+    if term is None:
+        return counts
+    if dimension is not None:
+        values = {d: cases for (dim, d), cases in index.by_pair.items() if dim == dimension.pk}
+    else:
+        values = index.by_pk[axis.key]
+    stated = BitMap().union(*values.values())
+    chosen = values.get(term.pk, BitMap())
+    for code, cases in countries.items():
+        counts.cells[code, term.pk] = cases.intersection_cardinality(chosen)
+        counts.cells[code, None] = len(cases) - cases.intersection_cardinality(stated)
+    return counts
+
+
 def build_choropleth(params: QueryDict) -> Choropleth:
     """The map a query asks for; raises BadParameter. A fixed number of queries."""
     share_of = (params.get(SHARE_PARAM) or "").strip()
@@ -175,14 +219,18 @@ def build_choropleth(params: QueryDict) -> Choropleth:
     countries = partial(COUNTRY.source, dimension=None)
     if share_of:
         axis, term, dimension, share_label = share_choice(share_of)
-        counts = crosstab(case_ids, countries, partial(axis.source, dimension=dimension))
+        counts = _counts_in_memory(query, axis, term, dimension)
+        if counts is None:
+            counts = crosstab(case_ids, countries, partial(axis.source, dimension=dimension))
         value_code = str(getattr(term, axis.code_attr))
         if dimension is not None:
             value_code = f"{dimension.slug}:{value_code}"
     else:
         axis = term = None
         share_label = ""
-        counts = count_by(case_ids, countries, every_published=not query.is_filtered)
+        counts = _counts_in_memory(query, None, None, None)
+        if counts is None:
+            counts = count_by(case_ids, countries, every_published=not query.is_filtered)
     names = {
         code: country_name(code, name)
         for code, name in Country.objects.filter(pk__in=[k for k in counts.rows if k]).values_list(

@@ -131,6 +131,10 @@ AXES: dict[str, Axis] = {
     **{facet.param: _facet_axis(facet) for facet in TERM_FACETS},
     OUTCOME_AXIS.key: OUTCOME_AXIS,
 }
+# The dimensions that are properties of a case's countries (welfare tradition, world
+# region), by parameter: the country's field. A case can reach one twice, or lack it
+# through one of its countries only.
+COUNTRY_GROUPS = {f.param: f.country_field for f in TERM_FACETS if isinstance(f, CountryGroupFacet)}
 DEFAULT_ROWS = "country"
 DEFAULT_COLS = "participation_form"
 

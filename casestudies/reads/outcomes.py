@@ -20,10 +20,12 @@ from urllib.parse import urlencode
 from django.db import connections
 from django.http import QueryDict
 from django.utils.translation import gettext
+from pyroaring import BitMap
 
 from ..facets import CaseQuery
-from ..models import Outcome, OutcomeDimension, OutcomeDirection
+from ..models import Country, Outcome, OutcomeDimension, OutcomeDirection
 from ..plumbing.bad_parameter import BadParameter
+from .choropleth import COUNTRY_GROUPS
 from .crosstab import Source, cached_rows, ids_sql_or_none
 from .matrix import AXES, OUTCOME_AXIS, SMALL_SAMPLE, Axis, _link, matrix_filters
 
@@ -113,6 +115,49 @@ def outcome_counts(case_ids, group_source) -> OutcomeCounts:
     build = _sqlite_sql if connection.vendor == "sqlite" else _postgresql_sql
     sql = build(ids_sql, groups, table)
     return cached_rows(connection, sql, (*ids_params, *groups.params), _run)
+
+
+def _unstated_in_memory(index, axis: Axis, selected: BitMap) -> BitMap:
+    """The selected cases SQL's pairs put under "not stated" for the grouping ``axis``.
+
+    A case without any value; for a property of the countries (welfare tradition,
+    world region), also a case with a country that lacks it (one query).
+    """
+    if axis.key not in COUNTRY_GROUPS:
+        return selected - BitMap().union(*index.by_pk[axis.key].values())
+    countries = index.by_pk["country"]
+    lacking = Country.objects.filter(**{f"{COUNTRY_GROUPS[axis.key]}__isnull": True})
+    unstated = index.published - BitMap().union(*countries.values())
+    for code in lacking.values_list("pk", flat=True):
+        unstated |= countries.get(code, BitMap())
+    return selected & unstated
+
+
+def _outcome_counts_in_memory(query: CaseQuery, axis: Axis) -> OutcomeCounts | None:
+    """``outcome_counts`` from the worker's case index (reads/case_index.py), exactly
+    as the statement gives them; None where the index cannot give them (SQLite, a
+    write moments ago, a filter it cannot express). No counting query.
+
+    A group's cases are the list's cases filtered to the group, and a cell's the
+    list's filtered to the group and the outcome: each count equals its list's.
+    """
+    found = query.selected_in_memory()
+    if found is None:
+        return None
+    index, selected = found
+    groups = {pk: selected & cases for pk, cases in index.by_pk[axis.key].items()}
+    groups = {pk: cases for pk, cases in groups.items() if cases}
+    unstated = _unstated_in_memory(index, axis, selected)
+    if unstated:
+        groups[None] = unstated
+    result = OutcomeCounts({}, {g: len(cases) for g, cases in groups.items()}, {}, len(selected))
+    for (dimension, direction), outcome in index.by_pair.items():
+        if n := selected.intersection_cardinality(outcome):
+            result.overall[dimension, direction] = n
+            for group, cases in groups.items():
+                if n := cases.intersection_cardinality(outcome):
+                    result.cells[group, dimension, direction] = n
+    return result
 
 
 # --- the view's model -------------------------------------------------------------------
@@ -235,8 +280,11 @@ def build_outcomes(params: QueryDict) -> OutcomesView:
     axis = GROUP_CHOICES[key]
     filters = matrix_filters(params)
     filters.pop("by", None)
-    case_ids = CaseQuery(filters).cases.order_by().values("pk")
-    counts = outcome_counts(case_ids, partial(axis.source, dimension=None))
+    query = CaseQuery(filters)
+    counts = _outcome_counts_in_memory(query, axis)
+    if counts is None:
+        case_ids = query.cases.order_by().values("pk")
+        counts = outcome_counts(case_ids, partial(axis.source, dimension=None))
     terms = axis.model.objects.order_by(*axis.order).filter(
         pk__in=[k for k in counts.groups if k is not None]
     )
