@@ -285,7 +285,7 @@ def _source_text(value) -> str:
     level = {Confidence.HIGH: _("high"), Confidence.MEDIUM: _("medium")}.get(confidence)
     parts = [
         locator or gettext("no locator"),
-        gettext("confidence %(level)s") % {"level": level or confidence},
+        gettext("confidence %(degree)s") % {"degree": level or confidence},
     ]
     if note:
         parts.append(note)
