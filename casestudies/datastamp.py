@@ -39,7 +39,15 @@ def data_stamp(connection) -> str | None:
     created afresh (a ``pg_restore`` into a new database, a restore drill beside
     production), even before anything migrates it.
     """
-    if connection.vendor != "postgresql" or not timeout():
+    if not timeout():
+        return None
+    return current_stamp(connection)
+
+
+def current_stamp(connection) -> str | None:
+    """The stamp of the data as committed now (one query) on PostgreSQL, whether or
+    not counts are cached (the case index keys on it too); None on SQLite."""
+    if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute(

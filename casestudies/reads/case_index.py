@@ -54,7 +54,7 @@ from itertools import islice
 from django.db import connections
 from pyroaring import BitMap
 
-from ..datastamp import STAMP_TABLE
+from .. import datastamp
 from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
 from ..models import Case, CaseStatus
 
@@ -341,15 +341,7 @@ def build(using: str, stamp=None) -> CaseIndex | None:
 
 def read_stamp(connection) -> str | None:
     """The data stamp (one query) on PostgreSQL, whether or not counts are cached."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.epoch, d.oid, s.n FROM {STAMP_TABLE} s, pg_database d "
-            "WHERE s.id = 1 AND d.datname = current_database()"
-        )
-        row = cursor.fetchone()
-    return ".".join(str(part) for part in row) if row else None
+    return datastamp.current_stamp(connection)
 
 
 # A worker rebuilds at most this often: while curators write in quick succession the
