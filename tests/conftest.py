@@ -6,6 +6,7 @@ from django.utils import translation
 
 from casestudies.models import CaseSource
 from casestudies.plumbing.roles import curators_group_sync
+from casestudies.reads import case_index
 
 from . import factories
 from .factories import (
@@ -131,3 +132,13 @@ def release_1_0(settings, tmp_path):
         },
     }
     return create_release(version="1.0", base_url="http://testserver/")
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The case index's monotonic clock, moved by hand; no index kept before or after."""
+    now = [1000.0]
+    monkeypatch.setattr(case_index.time, "monotonic", lambda: now[0])
+    case_index.forget()
+    yield now
+    case_index.forget()

@@ -139,16 +139,6 @@ def test_a_filter_the_index_cannot_express_is_counted_in_sql(world, monkeypatch)
     assert query.count() == query.cases.count()
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The index's monotonic clock, moved by hand; no index kept before or after."""
-    now = [1000.0]
-    monkeypatch.setattr(case_index.time, "monotonic", lambda: now[0])
-    case_index.forget()
-    yield now
-    case_index.forget()
-
-
 def _country_counts(query: str) -> dict[str, int]:
     panels = CaseQuery(QueryDict(query)).facet_panels()
     country = next(panel for panel in panels if panel.param == "country")

@@ -196,16 +196,6 @@ def test_the_in_memory_index_chooses_what_the_sql_chooses(db):
     assert index.choose(draft.pk, MAX_SAME_FIELD, MAX_SAME_CHAPTER) is None
 
 
-@pytest.fixture
-def clock(monkeypatch):
-    """The index's monotonic clock, moved by hand; no index kept before or after."""
-    now = [1000.0]
-    monkeypatch.setattr(case_index.time, "monotonic", lambda: now[0])
-    case_index.forget()
-    yield now
-    case_index.forget()
-
-
 @postgres_only
 @pytest.mark.django_db(transaction=True)
 def test_the_index_is_kept_until_a_write_changes_the_data_stamp(world, clock):

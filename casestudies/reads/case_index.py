@@ -182,6 +182,11 @@ class CaseIndex:
             )
         )
 
+    def split(self, param: str, selected: BitMap) -> dict:
+        """{term pk: the ``selected`` cases that have it}, for the terms some have."""
+        found = {pk: selected & cases for pk, cases in self.by_pk[param].items()}
+        return {pk: cases for pk, cases in found.items() if cases}
+
     def counts(self, selections: dict[str, BitMap]) -> dict:
         """The result count and every facet's disjunctive counts, as the SQL gives them.
 

@@ -190,8 +190,7 @@ def _counts_in_memory(query: CaseQuery, axis, term, dimension) -> Crosstab | Non
     if found is None:
         return None
     index, selected = found
-    countries = {code: selected & cases for code, cases in index.by_pk[COUNTRY.key].items()}
-    countries = {code: cases for code, cases in countries.items() if cases}
+    countries = index.split(COUNTRY.key, selected)
     counts = Crosstab(
         {}, {code: len(cases) for code, cases in countries.items()}, {}, len(selected)
     )

@@ -145,8 +145,7 @@ def _outcome_counts_in_memory(query: CaseQuery, axis: Axis) -> OutcomeCounts | N
     if found is None:
         return None
     index, selected = found
-    groups = {pk: selected & cases for pk, cases in index.by_pk[axis.key].items()}
-    groups = {pk: cases for pk, cases in groups.items() if cases}
+    groups = index.split(axis.key, selected)
     unstated = _unstated_in_memory(index, axis, selected)
     if unstated:
         groups[None] = unstated
