@@ -219,7 +219,7 @@ class CaseQuery:
     def current_stamp(self) -> str | None:
         """The data stamp as committed now (one query), None on SQLite: what the
         in-memory case index must have been built under to be used."""
-        return case_index.read_stamp(self.db)
+        return datastamp.current_stamp(self.db)
 
     @property
     def stamp(self) -> str | None:

@@ -344,11 +344,6 @@ def build(using: str, stamp=None) -> CaseIndex | None:
     return index
 
 
-def read_stamp(connection) -> str | None:
-    """The data stamp (one query) on PostgreSQL, whether or not counts are cached."""
-    return datastamp.current_stamp(connection)
-
-
 # A worker rebuilds at most this often: while curators write in quick succession the
 # pages in between use SQL (as SQLite does), never a stale index.
 MIN_REBUILD_SECONDS = 10.0
@@ -378,7 +373,7 @@ def current(using: str, stamp=_UNREAD) -> CaseIndex | None:
     """
     connection = connections[using]
     if stamp is _UNREAD:
-        stamp = read_stamp(connection)
+        stamp = datastamp.current_stamp(connection)
     if stamp is None:
         return None
     with _lock:
