@@ -3,12 +3,14 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from casestudies.benchmark.synthetic import (
     SyntheticDataError,
     synthetic_cases_delete,
     synthetic_cases_generate,
 )
+from casestudies.plumbing.batch import without_statement_timeout
 
 
 class Command(BaseCommand):
@@ -39,7 +41,10 @@ class Command(BaseCommand):
         if count < 0:
             raise CommandError("--count must be zero or more.")
         try:
-            synthetic_cases_generate(count=count, seed=seed)
+            # Rebuilding the deferred index over 100,000 cases takes longer than the
+            # web's statement timeout (casestudies/plumbing/batch.py).
+            with without_statement_timeout(connection):
+                synthetic_cases_generate(count=count, seed=seed)
         except SyntheticDataError as exc:
             raise CommandError(str(exc)) from exc
         if verbosity:

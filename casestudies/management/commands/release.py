@@ -2,7 +2,9 @@
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
+from casestudies.plumbing.batch import without_statement_timeout
 from casestudies.releases import ReleaseError, create_release
 
 
@@ -23,9 +25,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, version, notes, site_url, verbosity=1, **options):
         try:
-            release = create_release(
-                version=version, notes=notes, base_url=site_url or settings.SITE_URL
-            )
+            # Freezing every case is one job, however long (casestudies/plumbing/batch.py).
+            with without_statement_timeout(connection):
+                release = create_release(
+                    version=version, notes=notes, base_url=site_url or settings.SITE_URL
+                )
         except ReleaseError as exc:
             raise CommandError(str(exc)) from exc
         if verbosity:
