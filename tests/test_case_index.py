@@ -118,6 +118,9 @@ def test_the_index_counts_what_the_counting_query_counts(world, data):
     assert in_memory is not None, query.urlencode()
     assert in_memory == by_sql, query.urlencode()
     assert in_memory["count"] == CaseQuery(query).cases.count()
+    # The list's rows (read by id from the index when ranking a search): the SQL's.
+    listed = [case.pk for case in CaseQuery(query).cases_for_list()]
+    assert listed == list(CaseQuery(query).cases.values_list("pk", flat=True)), query.urlencode()
 
 
 def test_every_term_and_pair_alone_and_the_unfiltered_list(world):
@@ -184,3 +187,20 @@ def test_a_kept_index_remembers_a_search_until_the_data_changes(clock, settings)
     factories.CaseFactory(title="Harbour pilots", status=CaseStatus.DRAFT)
     clock[0] += case_index.MIN_REBUILD_SECONDS
     assert queries("q=harbour") == first
+
+
+def test_a_ranked_search_reads_its_rows_by_id(world, monkeypatch):
+    """Ranking a search, the page's rows come by id from the index's selection, not
+    through the filters' link tables; sorted by a column, or beyond
+    ``LISTED_BY_ID_MAX`` cases, from the filters as before."""
+    country = world["country"][0]
+
+    def by_id(query: str) -> bool:
+        return "= ANY(" in str(CaseQuery(QueryDict(query)).cases_for_list().query)
+
+    assert by_id(f"q=harbour&country={country}")
+    assert by_id("q=harbour")
+    assert not by_id(f"q=harbour&country={country}&sort=title")
+    assert not by_id(f"country={country}")
+    monkeypatch.setattr(facet_query, "LISTED_BY_ID_MAX", 0)
+    assert not by_id("q=harbour")

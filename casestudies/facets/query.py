@@ -22,7 +22,7 @@ from functools import cached_property, reduce
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import BooleanField, Expression, F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -43,6 +43,36 @@ IN_MEMORY_FILTERS = {
     "year_to",
     "q",
 }
+
+
+# Ranking a search, the list reads its rows by id (``IdIn``) from the case index's
+# selection of at most this many cases. At 100,000 cases a search with two filters
+# (438 cases) then reads its page in ~2 ms instead of ~30 (joining both filters' link
+# tables before ranking), with one filter (2,792) in ~20 instead of ~170; above
+# ~5,000, fetching the rows one by one id costs more than the search's own plan.
+# Sorted by a column, the SQL walks that column's index and stops at the page.
+LISTED_BY_ID_MAX = 5_000
+
+
+class IdIn(Expression):
+    """``id = ANY(%s)`` (PostgreSQL): one array parameter, however many ids."""
+
+    output_field = BooleanField()
+
+    def __init__(self, ids):
+        super().__init__()
+        self.ids = list(ids)
+
+    def resolve_expression(
+        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
+    ):
+        clone = self.copy()
+        clone.pk = Case._meta.pk.get_col(query.get_initial_alias())
+        return clone
+
+    def as_sql(self, compiler, connection):
+        column, params = compiler.compile(self.pk)
+        return f"{column} = ANY(%s)", [*params, self.ids]
 
 
 @dataclass(frozen=True)
@@ -175,7 +205,9 @@ class CaseQuery:
     @cached_property
     def cases(self) -> QuerySet:
         """The selected published cases in the list's order (lazy; no query yet)."""
-        qs = self.filtered
+        return self._in_order(self.filtered)
+
+    def _in_order(self, qs: QuerySet) -> QuerySet:
         tiebreak = ("title", "pk")
         if self.sort == "relevance" and self.filterset.rank is not None:
             return qs.annotate(relevance=self.filterset.rank).order_by("-relevance", *tiebreak)
@@ -191,12 +223,31 @@ class CaseQuery:
         return qs.order_by(*tiebreak)
 
     def cases_for_list(self) -> QuerySet:
-        """``cases`` with what a result row shows pre-loaded: 3 queries per page, fixed."""
-        return self.cases.select_related("chapter").prefetch_related(
-            Prefetch("countries", queryset=Country.objects.order_by("name")),
-            "policy_fields",
-            "participation_forms",
+        """``cases`` with what a result row shows pre-loaded: 3 queries per page, fixed.
+
+        Where the case index gives the selection (as for the counts) and it is not
+        large, the rows are read by their ids (``id = ANY``) rather than through
+        every filter's link table and the search's index: the same cases, in the
+        same order (see ``LISTED_BY_ID_MAX``).
+        """
+        return (
+            self._in_order(self._listed())
+            .select_related("chapter")
+            .prefetch_related(
+                Prefetch("countries", queryset=Country.objects.order_by("name")),
+                "policy_fields",
+                "participation_forms",
+            )
         )
+
+    def _listed(self) -> QuerySet:
+        """The selected cases, unordered: by id from the case index where it can say."""
+        if self.sort != "relevance" or self.filterset.rank is None:
+            return self.filtered  # an ordered column's index finds the first page sooner
+        found = self.selected_in_memory()
+        if found is None or len(found[1]) > LISTED_BY_ID_MAX:
+            return self.filtered
+        return self.filterset.queryset.filter(IdIn(found[1]))
 
     @property
     def is_filtered(self) -> bool:
@@ -294,6 +345,11 @@ class CaseQuery:
         found = self._selections_in_memory()
         return None if found is None else found[0].counts(found[1])
 
+    def case_index(self) -> "case_index.CaseIndex | None":
+        """The case index the counts came from, or None (they came from SQL)."""
+        found = self._selections_in_memory()
+        return None if found is None else found[0]
+
     def selected_in_memory(self) -> tuple["case_index.CaseIndex", BitMap] | None:
         """(the case index, the ids of the published cases this query selects), where the
         index can give them (as ``_counts_in_memory``), else None: for pages that
@@ -306,7 +362,11 @@ class CaseQuery:
         return index, reduce(BitMap.__and__, chosen) if chosen else index.published
 
     def _selections_in_memory(self) -> tuple["case_index.CaseIndex", dict] | None:
-        """(the case index, the cases each active filter selects) or None."""
+        """(the case index, the cases each active filter selects) or None (found once)."""
+        return self._memory_selections
+
+    @cached_property
+    def _memory_selections(self) -> tuple["case_index.CaseIndex", dict] | None:
         if not self._published_base or self.current_stamp is None:
             return None
         if self._active() - IN_MEMORY_FILTERS:
