@@ -7,6 +7,7 @@ combinations, to fresh counts after a write, and to SQL for what it cannot expre
 """
 
 import random
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -17,8 +18,9 @@ from hypothesis import strategies as st
 
 from casestudies.facets import OUTCOME_FACET, TERM_FACETS, CaseQuery
 from casestudies.facets import query as facet_query
-from casestudies.models import Case, CaseStatus
+from casestudies.models import Case, CaseStatus, PolicyField
 from casestudies.reads import case_index
+from casestudies.reads.search_explain import explain
 
 from . import factories
 
@@ -204,3 +206,65 @@ def test_a_ranked_search_reads_its_rows_by_id(world, monkeypatch):
     assert not by_id(f"country={country}")
     monkeypatch.setattr(facet_query, "LISTED_BY_ID_MAX", 0)
     assert not by_id("q=harbour")
+
+
+# Searches whose words are coded labels (the factories' "Policy field 3", "Country AB")
+# of every kind, some several per case.
+EXPLAINED = [
+    "country",
+    "policy field",
+    "provider type or level",
+    "phase",
+    "participation form or participation dimension",
+    "citizen role or method",
+    "outcome dimension",
+    "outcome direction",
+    "welfare tradition",
+    "world region",
+]
+
+
+def _explained(q: str, cases=None) -> tuple[dict, dict]:
+    """(from the case index, from the query) of the list's first page for ``q``."""
+    query = CaseQuery(QueryDict(f"q={q}"))
+    index = query.case_index()
+    assert index is not None, q
+    listed = cases is None
+    cases = list(query.cases_for_list()[:25]) if listed else cases
+    with CaptureQueriesContext(connection) as ctx:
+        from_index = explain(cases, query.filterset.search, connection, index)
+    assert not listed or not ctx.captured_queries, q  # the coded values without a query
+    return from_index, explain(cases, query.filterset.search, connection)
+
+
+def test_the_index_explains_a_match_as_the_query_does(world):
+    for q in EXPLAINED:
+        from_index, by_query = _explained(q)
+        assert from_index == by_query, q
+        assert any(match.coded for match in from_index.values()), q
+    # A case the index does not hold (a draft): the query, the same answer.
+    draft = Case.objects.exclude(status=CaseStatus.PUBLISHED).select_related("chapter").first()
+    from_index, by_query = _explained("country", [draft])
+    assert from_index == by_query
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_index_explains_afresh_after_a_write(clock, settings):
+    settings.FACET_CACHE_SECONDS = 0
+    field = factories.PolicyFieldFactory(slug="pilots", label="Harbour pilots")
+    say = factories.InfluenceLevelFactory(slug="say", label="Strong say")
+    factories.CaseFactory(policy_fields=[field], users_influence=say)
+
+    def coded(q: str) -> list[str]:
+        from_index, by_query = _explained(q)
+        assert from_index == by_query, q
+        return [unescape(value) for match in from_index.values() for value in match.coded]
+
+    assert coded("pilots") == ["Harbour pilots (policy field)"]
+    assert coded("strong say") == ["Strong say (users' influence)"]
+    kept = case_index.current("default")
+    PolicyField.objects.filter(pk=field.pk).update(label="Harbour tugs", synonyms="river boats")
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert coded("tugs") == coded("river") == ["Harbour tugs (policy field)"]
+    assert case_index.current("default") is not kept
+    assert coded("pilots") == []

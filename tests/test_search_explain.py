@@ -82,6 +82,14 @@ def test_the_list_says_why_a_case_matched(client, atlas):
     assert b"chapter: Vamstad" in response.content
 
 
+def test_the_coded_line_lists_a_dimensions_values_by_label(client, atlas):
+    zebra = factories.PolicyFieldFactory(slug="zebra", label="Zebra crossings care")
+    adult = factories.PolicyFieldFactory(slug="adult", label="Adult care")
+    factories.CaseFactory(slug="two", summary="Nothing.", policy_fields=[zebra, adult])
+    body = client.get("/cases/", {"q": "care"}).content.decode()
+    assert "coded: Adult care (policy field); Zebra crossings care (policy field)" in body
+
+
 def test_the_coded_line_speaks_the_visitors_language(client, atlas):
     """The search reads English labels; the line shows the page's language: a country
     from the ISO catalogues, a term's translation, else its English label, marked."""

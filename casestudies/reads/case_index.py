@@ -14,7 +14,9 @@ keeps, per data stamp, one :class:`CaseIndex`:
   dimension, direction) pair the same; per start year the same (the period);
 - the published cases in title order (then pk), and for the policy fields, the
   countries and the chapters (what related cases read) bitmaps of *positions*
-  (ranks in that order), so that a bitmap's first members are the first by title.
+  (ranks in that order), so that a bitmap's first members are the first by title;
+- every vocabulary's terms with their slug, label and synonyms (what a search's
+  "coded: …" line matches, casestudies/reads/search_explain.py).
 
 A related list is then a few bitmap operations and the first positions of the
 result (:meth:`CaseIndex.choose`); a facet's count for a term is the size of the
@@ -22,7 +24,9 @@ intersection of the term's bitmap with the other filters' selections
 (:meth:`CaseIndex.counts`, each ticked facet's selection the union of its terms'
 bitmaps), with no query. A search's matches come from SQL once per request
 (its ids: one query) or from the index's small cache of recent
-searches.
+searches; the list's page then reads its rows by those ids, and the coded values
+a search matched on that page come from the bitmaps too (:meth:`CaseIndex.remember`
+keeps the terms a search matches).
 
 Staleness: the index is built under the data stamp (casestudies/datastamp.py),
 which statement-level triggers on the cases, their links, the outcomes, the
@@ -56,7 +60,7 @@ from pyroaring import BitMap
 
 from .. import datastamp
 from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
-from ..models import Case, CaseStatus
+from ..models import VOCABULARIES, Case, CaseStatus
 
 # The facets the related lists read, by URL parameter.
 RELATED_FIELD, RELATED_COUNTRY, RELATED_CHAPTER = "policy_field", "country", "chapter"
@@ -81,13 +85,16 @@ class Term:
 
 
 class CaseIndex:
-    def __init__(self, pks, facets, outcomes, years, *, stamp=None):
+    def __init__(self, pks, facets, outcomes, years, *, vocabulary=None, stamp=None):
         """``pks``: the published cases in title order (then pk); ``facets``: per facet
         parameter, its terms in the facet's order as (term pk, key, label, case ids);
         ``outcomes``: the (dimension id, direction id) pairs in the facet's order as
         (pair, key, label, case ids); ``years``: per start year, its case ids. The
-        case ids may include cases that are not published: they are left out."""
+        case ids may include cases that are not published: they are left out.
+        ``vocabulary``: {(vocabulary key, term pk): (slug, label, synonyms)} of every
+        vocabulary's terms (what a search's "coded: …" line matches)."""
         self.stamp = stamp
+        self.vocabulary = vocabulary or {}
         self.build_ms = 0.0
         self.built_at = time.monotonic()
         # The case list's counts: bitmaps of published case ids.
@@ -132,6 +139,7 @@ class CaseIndex:
                 self.chapter_ids[position] = chapter
         self._searches: OrderedDict = OrderedDict()
         self._searches_lock = threading.Lock()
+        self._remembered: OrderedDict = OrderedDict()
 
     @property
     def size(self) -> int:
@@ -230,6 +238,20 @@ class CaseIndex:
                     self._searches.popitem(last=False)
         return found
 
+    def remember(self, key, compute):
+        """``compute()``, kept with this index (so for its data stamp) under ``key``: what
+        depends only on the data and a search (the terms a search matches)."""
+        with self._searches_lock:
+            if key in self._remembered:
+                self._remembered.move_to_end(key)
+                return self._remembered[key]
+        value = compute()
+        with self._searches_lock:
+            self._remembered[key] = value
+            while len(self._remembered) > SEARCHES_KEPT:
+                self._remembered.popitem(last=False)
+        return value
+
     # --- related cases -------------------------------------------------------------
 
     def terms_of(self, position: int, bitmaps: dict) -> list:
@@ -300,6 +322,12 @@ def _build_sql(quote) -> str:
             f"LEFT JOIN ({facet.cases_sql('published')}) c ON c.term = {pk}"
         )
     branches.append(OUTCOME_FACET.index_sql())
+    for index, model in enumerate(VOCABULARIES):
+        meta = model._meta
+        branches.append(
+            f"SELECT 'vocab', {index}, CAST(t.{quote(meta.pk.column)} AS text), t.slug, t.label, "
+            f"t.synonyms, NULL, NULL FROM {quote(meta.db_table)} t"
+        )
     # Each term's cases come back as one array, straight from its link table: no join.
     return (
         "WITH published AS MATERIALIZED (SELECT id, title, chapter_id, start_year "
@@ -323,7 +351,7 @@ def build(using: str, stamp=None) -> CaseIndex | None:
         rows = cursor.fetchall()
     pks = []
     facets: dict[str, list] = {facet.param: [] for facet in TERM_FACETS}
-    outcomes, years = [], {}
+    outcomes, years, vocabulary = [], {}, {}
     to_pk = [facet.model._meta.pk.to_python for facet in TERM_FACETS]
     for kind, index, term, key, label, extra, order, found in rows:
         if kind == "order":
@@ -332,6 +360,9 @@ def build(using: str, stamp=None) -> CaseIndex | None:
             years[int(term)] = found
         elif kind == "term":
             facets[TERM_FACETS[index].param].append((order, to_pk[index](term), key, label, found))
+        elif kind == "vocab":
+            model = VOCABULARIES[index]
+            vocabulary[model.vocabulary_key, model._meta.pk.to_python(term)] = (key, label, extra)
         else:  # an outcome pair
             pair = tuple(int(part) for part in term.split(":"))
             outcomes.append((order, pair, key, f"{label}: {extra.lower()}", found))
@@ -339,7 +370,7 @@ def build(using: str, stamp=None) -> CaseIndex | None:
         return None
     facets = {param: [row[1:] for row in sorted(rows)] for param, rows in facets.items()}
     outcomes = [row[1:] for row in sorted(outcomes)]
-    index = CaseIndex(pks, facets, outcomes, years, stamp=stamp)
+    index = CaseIndex(pks, facets, outcomes, years, vocabulary=vocabulary, stamp=stamp)
     index.build_ms = (time.perf_counter() - started) * 1000
     return index
 

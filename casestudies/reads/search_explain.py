@@ -5,6 +5,13 @@ page: the same folding (casestudies/reads/search_query.py) and the engine's stem
 (Snowball English for PostgreSQL's ``english_stem``, Porter for SQLite's FTS5
 ``porter``), so what is highlighted is what was found. Text from the data is
 escaped; the only markup is ours (``<mark>``).
+
+The coded values: where the list's counts came from the worker's case index
+(PostgreSQL, data unchanged since it was built), from there with no query: the
+terms whose label or synonyms the search matches, found once per index and search,
+then each case's membership of their bitmaps. Elsewhere (SQLite, a write moments
+ago) one query reads the page's coded values. Either way a case lists them in one
+order: by dimension (``search_index.coded_branches``), then by English label.
 """
 
 import re
@@ -15,6 +22,7 @@ import snowballstemmer
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
+from pyroaring import BitMap
 
 from .search_query import Search, fold
 
@@ -47,7 +55,8 @@ class Match:
 
 class _Matcher:
     def __init__(self, search: Search, vendor: str):
-        stem = partial(_stem, _ALGORITHMS.get(vendor, "english"))
+        self.algorithm = _ALGORITHMS.get(vendor, "english")
+        stem = partial(_stem, self.algorithm)
         self.stem = stem
         self.phrases = [tuple(stem(w) for w in t.words) for t in search.positive_terms()]
         # A word of a phrase highlights on its own, except a fragment such as the
@@ -110,20 +119,140 @@ def snippet(text: str, matcher: _Matcher) -> SafeString | None:
     return mark_safe("".join(pieces))
 
 
-def coded_labels(case_ids: list[int], connection) -> dict[int, list[tuple[str, ...]]]:
-    """{case id: [(dimension name, vocabulary key, slug, label, synonyms)]} for every
-    coded value: one query."""
+# One coded value of a case: (rank of its CodedBranch, label, slug, dimension name,
+# vocabulary key); a case's values are listed in this order.
+Coded = tuple[int, str, str, str, str]
+
+
+def coded_labels(case_ids: list[int], connection) -> dict[int, list[tuple]]:
+    """{case id: [(rank, dimension name, vocabulary key, slug, label, synonyms)]} for
+    every coded value: one query."""
     from .search_index import coded_label_sql
 
     if not case_ids:
         return {}
     sql, params = coded_label_sql(case_ids)
-    found: dict[int, list[tuple[str, ...]]] = {}
+    found: dict[int, list[tuple]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        for case_id, name, key, slug, label, synonyms in cursor.fetchall():
-            found.setdefault(case_id, []).append((name, key, slug, label, synonyms or ""))
+        for case_id, rank, name, key, slug, label, synonyms in cursor.fetchall():
+            found.setdefault(case_id, []).append((rank, name, key, slug, label, synonyms or ""))
     return found
+
+
+def _matches_label(matcher: _Matcher, label: str, synonyms: str) -> bool:
+    from ..models.search import split_variants
+
+    return any(matcher.matches_text(t) for t in [label, *split_variants(synonyms)])
+
+
+def _coded_by_query(cases, matcher: _Matcher, connection) -> dict[int, list[Coded]]:
+    """Each case's coded values that the search matches, from the database (one query)."""
+    labels = coded_labels([case.pk for case in cases], connection)
+    # The same few labels come back for every case of a page: match each once.
+    label_matches: dict[tuple[str, str], bool] = {}
+    found = {}
+    for case in cases:
+        coded = set()
+        for rank, name, key, slug, label, synonyms in labels.get(case.pk, []):
+            if (label, synonyms) not in label_matches:
+                label_matches[label, synonyms] = _matches_label(matcher, label, synonyms)
+            if label_matches[label, synonyms]:
+                coded.add((rank, label, slug, name, key))
+        found[case.pk] = sorted(coded)
+    return found
+
+
+def _coded_in_index(cases, matcher: _Matcher, index) -> dict[int, list[Coded]] | None:
+    """As ``_coded_by_query``, from the worker's case index (casestudies/reads/case_index.py)
+    and the cases' own columns, with no query: the terms the search matches are found
+    once per index and search, then each case's membership of their bitmaps. None when
+    a case of the page is not in the index (not published) or the index does not hold
+    a kind of coded value."""
+    if not all(case.pk in index.published for case in cases):
+        return None
+    from .search_index import coded_branches
+
+    names = [branch.name for branch in coded_branches()]  # in the page's language
+    terms = index.remember(
+        ("coded", matcher.algorithm, tuple(matcher.phrases)), lambda: _matched_terms(index, matcher)
+    )
+    if terms is None:
+        return None
+    found = {}
+    for case in cases:
+        found[case.pk] = [
+            (rank, label, slug, names[rank], key)
+            for (rank, label, slug, key), cases_of, column, pk in terms
+            if (case.pk in cases_of if cases_of is not None else getattr(case, column) == pk)
+        ]
+    return found
+
+
+def _matched_terms(index, matcher: _Matcher) -> list | None:
+    """[((rank, label, slug, key), bitmap of its cases or None, case column, term pk)]:
+    the terms whose label or synonyms the search matches, in the coded order. A term
+    of a column of the case has no bitmap: the case's column says. None if a kind of
+    coded value has no counterpart in the index."""
+    from .search_index import coded_branches
+
+    terms = []
+    for rank, branch in enumerate(coded_branches()):
+        if branch.via == "countries":  # the index's country terms: code and name
+            param = _facet_params().get((branch.model, None))
+            if param is None:
+                return None
+            terms += [
+                ((rank, term.label, term.key, branch.key), term.cases, None, None)
+                for term in index.terms[param]
+                if matcher.matches_text(term.label)
+            ]
+            continue
+        bitmaps = _bitmaps(index, branch)
+        if bitmaps is False:
+            return None
+        for (key, pk), (slug, label, synonyms) in index.vocabulary.items():
+            if key != branch.key or not _matches_label(matcher, label, synonyms or ""):
+                continue
+            coded = (rank, label, slug, branch.key)
+            if bitmaps is None:
+                terms.append((coded, None, branch.column, pk))
+            elif pk in bitmaps:  # else no published case has it
+                terms.append((coded, bitmaps[pk], None, None))
+    return sorted(terms, key=lambda term: term[0])
+
+
+def _facet_params() -> dict:
+    """The case list's facet of each kind of coded value: {(term model, None) or
+    ("country", column of the country): facet parameter}."""
+    from ..facets.definitions import TERM_FACETS, CountryGroupFacet, ManyToManyFacet
+
+    params = {}
+    for facet in TERM_FACETS:
+        if isinstance(facet, CountryGroupFacet):
+            params["country", facet.country_field + "_id"] = facet.param
+        elif isinstance(facet, ManyToManyFacet):
+            params[facet.model, None] = facet.param
+    return params
+
+
+def _bitmaps(index, branch) -> dict | bool | None:
+    """{term pk: its published cases} of a kind of coded value; None for a column of
+    the case; False when the index does not hold it."""
+    from ..models import Outcome
+
+    if branch.via == "case":
+        return None
+    if branch.via == "outcome":
+        # The index's outcome pairs are (dimension id, direction id).
+        side = 0 if branch.column == Outcome._meta.get_field("dimension").column else 1
+        bitmaps: dict = {}
+        for pair, cases in index.by_pair.items():
+            bitmaps[pair[side]] = bitmaps.get(pair[side], BitMap()) | cases
+        return bitmaps
+    key = ("country", branch.column) if branch.via == "country" else (branch.model, None)
+    param = _facet_params().get(key)
+    return False if param is None else index.by_pk[param]
 
 
 def _shown(name: str, key: str, slug: str, label: str) -> SafeString:
@@ -148,31 +277,29 @@ def _shown(name: str, key: str, slug: str, label: str) -> SafeString:
     return format_html("{} ({})", text, in_sentence(name))
 
 
-def explain(cases, search: Search | None, connection) -> dict[int, Match]:
-    """{case id: Match} for the cases of a page (one query on ``connection``, where they
-    were read, for their coded values)."""
+def explain(cases, search: Search | None, connection, index=None) -> dict[int, Match]:
+    """{case id: Match} for the cases of a page. Their coded values come from ``index``
+    (the worker's case index, when the list's counts came from it: no query), else
+    from one query on ``connection``, where they were read."""
     if search is None or not search.clauses:
         return {}
-    from ..models.search import split_variants
-
     matcher = _Matcher(search, connection.vendor)
-    labels = coded_labels([case.pk for case in cases], connection)
+    coded = _coded_in_index(cases, matcher, index) if index is not None else None
+    if coded is None:
+        coded = _coded_by_query(cases, matcher, connection)
+    chapters: dict[int, bool] = {}
     matches = {}
-    # The same few labels come back for every case of a page: match each once. The
-    # search reads the English labels and synonyms; the line shows the page's language.
-    label_matches: dict[tuple[str, str], bool] = {}
     for case in cases:
         match = Match(snippet=snippet(case.summary, matcher))
-        for name, key, slug, label, synonyms in labels.get(case.pk, []):
-            if (label, synonyms) not in label_matches:
-                texts = [label, *split_variants(synonyms)]
-                label_matches[label, synonyms] = any(matcher.matches_text(t) for t in texts)
-            if not label_matches[label, synonyms]:
-                continue
+        # The search reads the English labels and synonyms; the line shows the page's
+        # language.
+        for _rank, label, slug, name, key in coded.get(case.pk, []):
             shown = _shown(name, key, slug, label)
             if shown not in match.coded:
                 match.coded.append(shown)
         chapter = case.chapter
-        match.chapter = matcher.matches_text(f"{chapter.authors} {chapter.title}")
+        if chapter.pk not in chapters:
+            chapters[chapter.pk] = matcher.matches_text(f"{chapter.authors} {chapter.title}")
+        match.chapter = chapters[chapter.pk]
         matches[case.pk] = match
     return matches

@@ -33,6 +33,7 @@ loads may defer the work (``deferred_index``) and reindex once.
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 
 FTS_TABLE = "casestudies_case_fts"
 FTS_COLUMNS = ["title", "coded", "summary", "body", "notes"]
@@ -509,64 +510,128 @@ def _sql_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _display(model_or_field) -> str:
-    return _sql_literal(str(model_or_field.verbose_name).capitalize())
+@dataclass(frozen=True)
+class CodedBranch:
+    """One way a case is coded with a vocabulary's terms, in the order "coded: …" lists them.
+
+    ``via``: "countries" (the case's countries; ``model`` is Country), "country" (a
+    column of its countries: welfare tradition, world region), "link" (another
+    many-to-many of the case), "case" (a column of the case) or "outcome" (a column
+    of its outcomes); ``column`` names the foreign key for the last three.
+    """
+
+    key: str  # the vocabulary key ("country" for the countries)
+    verbose_name: object  # the dimension's name (lazy: in the active language when shown)
+    via: str
+    model: type
+    column: str | None = None
+    link: tuple[str, str, str] | None = None  # (table, case column, term column)
+
+    @property
+    def name(self) -> str:
+        """The dimension's name in the active language ("Country", "Land")."""
+        return str(self.verbose_name).capitalize()
 
 
-def _key(vocabulary) -> str:
-    return _sql_literal(vocabulary.vocabulary_key)
+@cache
+def coded_branches() -> tuple[CodedBranch, ...]:
+    """Every way a case is coded with labelled terms: what the document's coded part
+    (weight A) reads, in one order (the list's "coded: …" line follows it)."""
+    from django.apps import apps
+
+    schema = _Schema(apps)
+    branches = []
+    for link, case_col, term_col, model in schema.m2m_links():
+        if model is schema.Country:
+            name = _meta(model).verbose_name
+            branches.append(
+                CodedBranch("country", name, "countries", model, link=(link, case_col, term_col))
+            )
+            for column, vocab in schema.label_fks(model):
+                branches.append(
+                    CodedBranch(
+                        vocab.vocabulary_key,
+                        _meta(vocab).verbose_name,
+                        "country",
+                        vocab,
+                        column,
+                        link=(link, case_col, term_col),
+                    )
+                )
+        else:
+            branches.append(
+                CodedBranch(
+                    model.vocabulary_key,
+                    _meta(model).verbose_name,
+                    "link",
+                    model,
+                    link=(link, case_col, term_col),
+                )
+            )
+    for field in _meta(schema.Case).concrete_fields:
+        if field.is_relation and _has_label(field.related_model):
+            vocab = field.related_model
+            branches.append(
+                CodedBranch(vocab.vocabulary_key, field.verbose_name, "case", vocab, field.column)
+            )
+    for column, vocab in schema.label_fks(schema.Outcome):
+        branches.append(
+            CodedBranch(vocab.vocabulary_key, _meta(vocab).verbose_name, "outcome", vocab, column)
+        )
+    return tuple(branches)
+
+
+def _branch_sql(rank: int, branch: CodedBranch, marks: str) -> str:
+    """SQL of (case id, rank, name, key, slug, label, synonyms) rows of one branch."""
+    from ..models import Case, Outcome
+
+    head = f"{rank}, {_sql_literal(branch.name)}, {_sql_literal(branch.key)}"
+    if branch.via in ("countries", "country"):
+        from ..models import Country
+
+        link, case_col, term_col = branch.link
+        countries = _meta(Country)
+        join = f"JOIN {countries.db_table} co ON co.{countries.pk.column} = l.{term_col}"
+        if branch.via == "countries":
+            return (
+                f"SELECT l.{case_col}, {head}, co.code, co.name, '' FROM {link} l {join} "
+                f"WHERE l.{case_col} IN ({marks})"
+            )
+        return (
+            f"SELECT l.{case_col}, {head}, g.slug, g.label, g.synonyms FROM {link} l {join} "
+            f"JOIN {_meta(branch.model).db_table} g ON g.id = co.{branch.column} "
+            f"WHERE l.{case_col} IN ({marks})"
+        )
+    terms = _meta(branch.model).db_table
+    if branch.via == "link":
+        link, case_col, term_col = branch.link
+        return (
+            f"SELECT l.{case_col}, {head}, v.slug, v.label, v.synonyms "
+            f"FROM {link} l JOIN {terms} v ON v.id = l.{term_col} WHERE l.{case_col} IN ({marks})"
+        )
+    if branch.via == "case":
+        return (
+            f"SELECT c.id, {head}, v.slug, v.label, v.synonyms FROM {_meta(Case).db_table} c "
+            f"JOIN {terms} v ON v.id = c.{branch.column} WHERE c.id IN ({marks})"
+        )
+    outcome = _meta(Outcome)
+    outcome_case = outcome.get_field("case").column
+    return (
+        f"SELECT o.{outcome_case}, {head}, v.slug, v.label, v.synonyms "
+        f"FROM {outcome.db_table} o JOIN {terms} v ON v.id = o.{branch.column} "
+        f"WHERE o.{outcome_case} IN ({marks})"
+    )
 
 
 def coded_label_sql(case_ids: list) -> tuple[str, list]:
-    """SQL of (case id, dimension name, vocabulary key, slug, label, synonyms) for every
-    coded value of the cases; a country's key is "country" and its slug its ISO code.
+    """SQL of (case id, rank, dimension name, vocabulary key, slug, label, synonyms) for
+    every coded value of the cases (``rank``: the place of its :class:`CodedBranch`); a
+    country's key is "country" and its slug its ISO code.
 
     The same values the document's coded part (weight A) holds, read the same way. The
     dimension name is the verbose name in the active language; the key and the slug let
     the caller put the English label into the visitor's language.
     """
-    from django.apps import apps
-
-    schema = _Schema(apps)
     marks = ", ".join(["%s"] * len(case_ids))
-    branches = []
-    for link, case_col, term_col, model in schema.m2m_links():
-        term = _meta(model).db_table
-        if model is schema.Country:
-            join = f"JOIN {term} co ON co.{_meta(model).pk.column} = l.{term_col}"
-            branches.append(
-                f"SELECT l.{case_col}, {_display(_meta(model))}, 'country', co.code, co.name, '' "
-                f"FROM {link} l {join} WHERE l.{case_col} IN ({marks})"
-            )
-            for column, vocab in schema.label_fks(model):
-                branches.append(
-                    f"SELECT l.{case_col}, {_display(_meta(vocab))}, {_key(vocab)}, g.slug, "
-                    "g.label, g.synonyms "
-                    f"FROM {link} l {join} JOIN {_meta(vocab).db_table} g ON g.id = co.{column} "
-                    f"WHERE l.{case_col} IN ({marks})"
-                )
-        else:
-            branches.append(
-                f"SELECT l.{case_col}, {_display(_meta(model))}, {_key(model)}, v.slug, v.label, "
-                "v.synonyms "
-                f"FROM {link} l JOIN {term} v ON v.id = l.{term_col} "
-                f"WHERE l.{case_col} IN ({marks})"
-            )
-    for field in _meta(schema.Case).concrete_fields:
-        if field.is_relation and _has_label(field.related_model):
-            branches.append(
-                f"SELECT c.id, {_display(field)}, {_key(field.related_model)}, v.slug, v.label, "
-                f"v.synonyms FROM {schema.case} c "
-                f"JOIN {_meta(field.related_model).db_table} v ON v.id = c.{field.column} "
-                f"WHERE c.id IN ({marks})"
-            )
-    outcome = _meta(schema.Outcome)
-    outcome_case = outcome.get_field("case").column
-    for column, vocab in schema.label_fks(schema.Outcome):
-        branches.append(
-            f"SELECT o.{outcome_case}, {_display(_meta(vocab))}, {_key(vocab)}, v.slug, v.label, "
-            "v.synonyms "
-            f"FROM {outcome.db_table} o JOIN {_meta(vocab).db_table} v ON v.id = o.{column} "
-            f"WHERE o.{outcome_case} IN ({marks})"
-        )
+    branches = [_branch_sql(rank, b, marks) for rank, b in enumerate(coded_branches())]
     return " UNION ALL ".join(branches), list(case_ids) * len(branches)

@@ -39,7 +39,7 @@ def case_list(request):
         raise Http404(message) from exc
     chips = query.chips()
     cases = list(page.object_list)
-    matches = explain(cases, query.filterset.search, query.db)
+    matches = explain(cases, query.filterset.search, query.db, query.case_index())
     for case in cases:
         case.match = matches.get(case.pk)
     context = {
