@@ -64,6 +64,7 @@ class _Matcher:
         self.stems = {
             s for phrase in self.phrases for s in phrase if len(phrase) == 1 or len(s) > 2
         }
+        self._hits: dict[str, bool] = {}
 
     def _forms(self, token: str) -> list[str]:
         """A token's stems: joined (co-operative: cooper) and each of its parts."""
@@ -75,7 +76,11 @@ class _Matcher:
         return forms
 
     def hits(self, token: str) -> bool:
-        return any(form in self.stems for form in self._forms(token))
+        # A page's summaries repeat their words: each is folded and stemmed once.
+        hit = self._hits.get(token)
+        if hit is None:
+            hit = self._hits[token] = any(form in self.stems for form in self._forms(token))
+        return hit
 
     def matches_text(self, text: str) -> bool:
         """Some positive term (a phrase: in order) occurs in ``text``."""

@@ -37,6 +37,8 @@ _stem = snowballstemmer.stemmer("english").stemWord
 
 def fold(text: str) -> str:
     """Lower case, accents removed: how both the index and the query see text."""
+    if text.isascii():  # nothing to decompose (most text): the same, much sooner
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
