@@ -115,6 +115,11 @@ class CaseIndex:
         self.by_pair = {
             pair: term.cases for (pair, *_), term in zip(outcomes, self.outcomes, strict=True)
         }
+        # A case's coding (the case page): per facet, the terms some case has, in order.
+        self._had = {
+            param: [(pk, found) for pk, found in by_pk.items() if found]
+            for param, by_pk in self.by_pk.items()
+        }
         self.years = {year: cases(found) for year, found in years.items()}
         # Related cases: bitmaps of positions (ranks in title order), so that the first
         # members of a bitmap are the first cases by title.
@@ -251,6 +256,18 @@ class CaseIndex:
             while len(self._remembered) > SEARCHES_KEPT:
                 self._remembered.popitem(last=False)
         return value
+
+    # --- a case's coding --------------------------------------------------------------
+
+    def terms_of_case(self, pk: int, param: str) -> list:
+        """The pks of the terms of facet ``param`` that the published case ``pk`` has,
+        in the facet's order (the order of the model's ``Meta.ordering``, then pk)."""
+        return [term for term, found in self._had[param] if pk in found]
+
+    def outcomes_of_case(self, pk: int) -> list[tuple[int, int]]:
+        """The (dimension id, direction id) pairs of the published case ``pk``'s
+        outcomes, in the outcome facet's order (dimension order and label first)."""
+        return [pair for pair, found in self.by_pair.items() if pk in found]
 
     # --- related cases -------------------------------------------------------------
 

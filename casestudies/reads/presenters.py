@@ -2,14 +2,16 @@
 
 Shared by the case page, the compare view and anything else that lays a case
 out field by field, so every page names and orders the fields the same way.
-Expects a case loaded with ``Case.objects.with_related()`` (no queries here).
+Expects a case loaded with ``Case.objects.with_related()``, or its :class:`Coding`
+given apart (the case page reads it from the in-memory case index): no queries here.
 """
 
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from django.urls import reverse
-from django.utils.translation import gettext
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from ..models import (
@@ -83,25 +85,92 @@ def _row(key: str, values: tuple[str, ...], links: tuple[str, ...] = ()) -> Fiel
     return FieldRow(key, FIELD_LABELS[key], values, links)
 
 
+@dataclass(frozen=True)
+class Coding:
+    """What the rows read of a case's relations: its countries (each with its welfare
+    tradition loaded), the terms of every coded dimension (by field), its users'
+    influence and its outcomes as (dimension, direction) pairs, each list in the
+    order the page shows it."""
+
+    countries: list
+    terms: dict[str, list]
+    users_influence: object | None
+    outcomes: list[tuple]
+
+    @classmethod
+    def prefetched(cls, case: Case) -> "Coding":
+        """From a case loaded ``with_related`` (no queries)."""
+        return cls(
+            countries=list(case.countries.all()),
+            terms={d.field: list(getattr(case, d.field).all()) for d in CODED_DIMENSIONS},
+            users_influence=case.users_influence,
+            outcomes=[(o.dimension, o.direction) for o in case.outcomes.all()],
+        )
+
+
+# reverse() of the few fixed pages the rows link to (the list, the codebook, a country,
+# a chapter), per URL configuration, script prefix and language: a case page links
+# each of its ~20 values, and reverse() was ~18 % of its time.
+_reversed: dict[tuple, str] = {}
+_REVERSED_KEPT = 4096
+
+
+def _url(viewname: str, *args) -> str:
+    key = (
+        get_urlconf() or settings.ROOT_URLCONF,
+        get_script_prefix(),
+        get_language(),
+        viewname,
+        args,
+    )
+    url = _reversed.get(key)
+    if url is None:
+        if len(_reversed) >= _REVERSED_KEPT:
+            _reversed.clear()
+        url = _reversed[key] = reverse(viewname, args=args)
+    return url
+
+
+def fixed_url(viewname: str) -> str:
+    """reverse() of a page without arguments, kept per language (see ``_url``)."""
+    return _url(viewname)
+
+
+# A case's own page: reverse() once per language with a stand-in slug, then the slug
+# put in its place (a slug needs no quoting; reverse() was two of the case page's
+# ~50 calls per related case).
+_SLUG_MARK = "0-slug-0"
+
+
+def case_url(slug: str) -> str:
+    """The case page of ``slug`` (what ``Case.get_absolute_url`` gives)."""
+    return _url("casestudies:case_detail", _SLUG_MARK).replace(_SLUG_MARK, slug)
+
+
 def list_url(param: str, value: str) -> str:
     """The case list filtered to one value: where a coded value leads."""
-    return f"{reverse('casestudies:case_list')}?{urlencode({param: value})}"
+    return f"{_url('casestudies:case_list')}?{urlencode({param: value})}"
 
 
-def _linked(key: str, manager, param: str) -> FieldRow:
+def _linked(key: str, terms: list, param: str, links: bool) -> FieldRow:
     """Each term of a many-valued field, linked to the list filtered to it."""
-    terms = list(manager.all())
-    return _row(key, tuple(str(t) for t in terms), tuple(list_url(param, t.slug) for t in terms))
+    return _row(
+        key,
+        tuple(str(t) for t in terms),
+        tuple(list_url(param, t.slug) for t in terms) if links else (),
+    )
 
 
 def codebook_url(term) -> str:
     """A term's definition: where a value leads that the list cannot filter by."""
-    return f"{reverse('casestudies:codebook')}#{term.vocabulary_key}-{term.slug}"
+    return f"{_url('casestudies:codebook')}#{term.vocabulary_key}-{term.slug}"
 
 
-def _defined(key: str, terms) -> FieldRow:
+def _defined(key: str, terms, links: bool = True) -> FieldRow:
     terms = [t for t in terms if t is not None]
-    return _row(key, tuple(str(t) for t in terms), tuple(codebook_url(t) for t in terms))
+    return _row(
+        key, tuple(str(t) for t in terms), tuple(codebook_url(t) for t in terms) if links else ()
+    )
 
 
 def period_text(case: Case) -> tuple[str, ...]:
@@ -114,40 +183,53 @@ def period_text(case: Case) -> tuple[str, ...]:
     return ()
 
 
-def _dimension_row(case: Case, d: Dimension) -> FieldRow:
+def _dimension_row(coding: Coding, d: Dimension, links: bool) -> FieldRow:
     """A coded dimension's row: each value linked to the list filtered to it, or to
     its definition when the list has no filter for it."""
     if d.param is None:
-        return _defined(d.field, getattr(case, d.field).all())
-    return _linked(d.field, getattr(case, d.field), d.param)
+        return _defined(d.field, coding.terms[d.field], links)
+    return _linked(d.field, coding.terms[d.field], d.param, links)
 
 
-def case_field_rows(case: Case) -> list[FieldRow]:
-    countries = list(case.countries.all())
+_ROW_ORDER = {key: place for place, key in enumerate(FIELD_LABELS)}
+
+
+def case_field_rows(case: Case, coding: Coding | None = None, *, links=True) -> list[FieldRow]:
+    """The case's rows, in the one field order. ``coding``: its relations, when not
+    prefetched on ``case`` (which then needs only its own columns and its chapter).
+    ``links=False``: the texts alone (what comparing two cases reads)."""
+    if coding is None:
+        coding = Coding.prefetched(case)
+    countries = coding.countries
     traditions, tradition_links = [], []
     for country in countries:
         tradition = country.welfare_tradition
         named = str(tradition) if tradition else gettext("not classified")
         traditions.append(f"{country}: {named}")
-        # "Not classified" is no value the list can select: plain text.
-        tradition_links.append(list_url("welfare_tradition", tradition.slug) if tradition else "")
-    outcomes = list(case.outcomes.all())
+        if links:  # "Not classified" is no value the list can select: plain text.
+            tradition_links.append(
+                list_url("welfare_tradition", tradition.slug) if tradition else ""
+            )
+    outcomes = coding.outcomes
+    chapter = case.chapter
     rows = [
         _row(
             "chapter",
-            (f"{case.chapter.number}. {case.chapter.authors}",),
-            (case.chapter.get_absolute_url(),),
+            (f"{chapter.number}. {chapter.authors}",),
+            (_url("casestudies:chapter_detail", chapter.number),) if links else (),
         ),
         # The countries link to their own pages, not to the filtered list.
         _row(
             COUNTRIES.field,
             tuple(str(c) for c in countries),
-            tuple(c.get_absolute_url() for c in countries),
+            tuple(_url("casestudies:country_detail", c.code.lower()) for c in countries)
+            if links
+            else (),
         ),
         _row("locality", (case.locality,) if case.locality else ()),
         _row("welfare_tradition", tuple(traditions), tuple(tradition_links)),
-        *(_dimension_row(case, d) for d in CODED_DIMENSIONS),
-        _defined("users_influence", [case.users_influence]),
+        *(_dimension_row(coding, d, links) for d in CODED_DIMENSIONS),
+        _defined("users_influence", [coding.users_influence], links),
         _row("participants", (case.participants,) if case.participants else ()),
         _row("period", period_text(case)),
         _row(
@@ -156,9 +238,13 @@ def case_field_rows(case: Case) -> list[FieldRow]:
         ),
         _row(
             "outcomes",
-            tuple(f"{o.dimension}: {o.direction}" for o in outcomes),
-            tuple(list_url("outcome", f"{o.dimension.slug}:{o.direction.slug}") for o in outcomes),
+            tuple(f"{dimension}: {direction}" for dimension, direction in outcomes),
+            tuple(
+                list_url("outcome", f"{dimension.slug}:{direction.slug}")
+                for dimension, direction in outcomes
+            )
+            if links
+            else (),
         ),
     ]
-    order = list(FIELD_LABELS)
-    return sorted(rows, key=lambda row: order.index(row.key))
+    return sorted(rows, key=lambda row: _ROW_ORDER[row.key])

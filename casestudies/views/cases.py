@@ -6,9 +6,9 @@ from django.utils.translation import gettext
 from ..facets import CaseQuery
 from ..models import Case
 from ..plumbing.bad_parameter import BadParameter
+from ..reads.case_page import case_page
 from ..reads.citations import chapter_apa, chapter_bibtex
-from ..reads.presenters import case_field_rows
-from ..reads.related import published_case_with_related
+from ..reads.related import related_lines
 from ..reads.search import uses_fts
 from ..reads.search_explain import explain
 from ..reads.search_suggest import suggestion
@@ -90,21 +90,26 @@ def _removals(query, chips) -> list[dict]:
 def case_detail(request, slug):
     """One case: its coding, outcomes, sources, related cases and citations.
 
-    A fixed number of queries: on PostgreSQL the case's pk, the data stamp, one
-    ``with_related`` load of the case and its related cases together (a query and
-    eleven prefetches) and the live release; related cases come from the in-memory
-    index (casestudies/reads/case_index.py). SQLite chooses them in SQL instead.
+    A fixed number of queries: on PostgreSQL the data stamp, the case with its
+    outcomes and sources, its related cases' own columns (their coded values and the
+    case's own come from the in-memory case index: casestudies/reads/case_page.py)
+    and the live release. SQLite (no index) loads every case ``with_related``.
     """
     try:
-        case, related = published_case_with_related(slug)
+        page = case_page(slug)
     except Case.DoesNotExist as exc:
         raise Http404(gettext("No published case here.")) from exc
+    case = page.case
     context = {
         "case": case,
-        "rows": case_field_rows(case),
+        "rows": page.rows,
+        "outcomes": page.outcomes,
+        "sources": page.sources,
         "citation_apa": chapter_apa(case.chapter),
         "citation_bibtex": chapter_bibtex(case.chapter),
-        "related": related,
+        "related": page.related,
+        "related_same_field": related_lines(case, page.related.same_field),
+        "related_same_chapter": related_lines(case, page.related.same_chapter),
         **record_citation(
             request,
             title=case.title,

@@ -1,0 +1,250 @@
+# ruff: noqa: S608 -- SQL built from model metadata only; values travel as parameters.
+"""What the case page shows: the case, its rows, its outcomes and sources, and its
+related cases, in a fixed number of queries whatever the data.
+
+Two ways to the same page (``tests/test_case_page_paths.py`` compares them):
+
+- With the in-memory case index (PostgreSQL, built under the current data stamp):
+  the related cases are chosen from it and every case's coded values are read from
+  it (``coding.py``); what is left is two statements, each compiled once per process
+  from the models' metadata: the case with its chapter, book, users' influence,
+  outcomes and sources (one row), and the related cases' own columns. With the
+  stamp, three queries. At 100,000 cases this page was 15 ORM queries and ~50 ms of
+  Python (docs/performance.md, "Case page").
+- Without (SQLite, or the seconds after a write): the case ``with_related``, the
+  related cases chosen in SQL (``related.py``), then loaded ``with_related``.
+"""
+
+from dataclasses import dataclass
+from functools import cache
+
+from django.db import connections
+from django.utils.translation import get_language
+
+from ..models import (
+    Case,
+    CaseSource,
+    CaseStatus,
+    Chapter,
+    InfluenceLevel,
+    Outcome,
+    OutcomeDimension,
+    OutcomeDirection,
+    Source,
+)
+from . import case_index, coding
+from .presenters import FieldRow, case_field_rows
+from .related import (
+    MAX_SAME_CHAPTER,
+    MAX_SAME_FIELD,
+    RelatedCase,
+    RelatedCases,
+    differing_fields,
+    field_labels,
+    related_cases,
+)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    case: Case  # with its chapter (and the chapter's source) and users' influence
+    rows: list[FieldRow]
+    outcomes: list[Outcome]  # each with its dimension and direction, in the page's order
+    sources: list[CaseSource]  # each with its source
+    related: RelatedCases
+
+
+def case_page(slug: str) -> CasePage:
+    """The case page of the published case ``slug``. Raises Case.DoesNotExist.
+
+    With the in-memory index: the stamp, the case (one statement), the related
+    cases (one statement; none when it has none). Without: the case
+    ``with_related`` (twelve queries), the SQL choice (three), the related cases
+    ``with_related`` (twelve).
+    """
+    using = Case.objects.published().db
+    index = case_index.current(using) if coding.COVERS_EVERY_DIMENSION else None
+    page = _from_index(index, slug, using) if index is not None else None
+    if page is None:
+        case = Case.objects.published().with_related().get(slug=slug)
+        page = CasePage(
+            case,
+            case_field_rows(case),
+            list(case.outcomes.all()),
+            list(case.case_sources.all()),
+            related_cases(case),
+        )
+    return page
+
+
+def _from_index(index: case_index.CaseIndex, slug: str, using: str) -> CasePage | None:
+    """None when the case is not in the index (published after its stamp was read)."""
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(_case_sql(using), [CaseStatus.PUBLISHED, slug])
+        row = cursor.fetchone()
+    if row is None:
+        raise Case.DoesNotExist(f"No published case {slug!r}.")
+    chosen = index.choose(row[0], MAX_SAME_FIELD, MAX_SAME_CHAPTER)
+    if chosen is None:
+        return None
+    book = coding.codebook(index, using)
+    case, outcomes, sources = _main(row, book, using)
+    language = get_language()
+    mine = case_field_rows(
+        case,
+        book.coding(
+            index,
+            case.pk,
+            language,
+            case.users_influence,
+            [(o.dimension, o.direction) for o in outcomes],
+        ),
+    )
+    labels = field_labels()
+    ids = [*chosen.same_field, *chosen.same_chapter]
+    loaded = {}
+    if ids:
+        with connection.cursor() as cursor:
+            cursor.execute(_related_sql(using), [CaseStatus.PUBLISHED, ids])
+            for other in cursor.fetchall():
+                loaded[other[0]] = _related_case(other, using)
+
+    def related(ids) -> list[RelatedCase]:
+        found = []
+        for pk in ids:
+            other = loaded.get(pk)  # None: unpublished since the stamp was read
+            if other is not None:
+                theirs = book.coding(index, pk, language, other.users_influence)
+                rows = case_field_rows(other, theirs, links=False)
+                found.append(
+                    RelatedCase(other, theirs.countries, differing_fields(mine, rows, labels))
+                )
+        return found
+
+    related_lists = RelatedCases(
+        related(chosen.same_field), related(chosen.same_chapter), chosen.same_chapter_total
+    )
+    return CasePage(case, mine, outcomes, sources, related_lists)
+
+
+# --- the two statements -------------------------------------------------------------
+
+
+def _fields(model) -> list:
+    return list(model._meta.concrete_fields)
+
+
+def _columns(model, alias: str, quote) -> list[str]:
+    return [f"{alias}.{quote(f.column)}" for f in _fields(model)]
+
+
+def _table(model, quote) -> str:
+    return quote(model._meta.db_table)
+
+
+@cache
+def _case_sql(using: str) -> str:
+    """The case, its chapter, the chapter's source and the users' influence, then its
+    outcomes and its sources as JSON arrays (PostgreSQL), in the order of
+    ``CaseQuerySet.with_related``."""
+    q = connections[using].ops.quote_name
+    outcome = ", ".join(_columns(Outcome, "o", q))
+    case_source = ", ".join([*_columns(CaseSource, "cs", q), *_columns(Source, "s", q)])
+    columns = [
+        *_columns(Case, "c", q),
+        *_columns(Chapter, "ch", q),
+        *_columns(Source, "b", q),
+        *_columns(InfluenceLevel, "i", q),
+    ]
+    case_id = f"c.{q(Case._meta.pk.column)}"
+    return (
+        f"SELECT {', '.join(columns)}, "
+        f"(SELECT COALESCE(json_agg(json_build_array({outcome}) "
+        f"ORDER BY d.{q('order')}, d.{q('label')}, o.{q('id')}), '[]') "
+        f"FROM {_table(Outcome, q)} o JOIN {_table(OutcomeDimension, q)} d "
+        f"ON d.{q('id')} = o.{q('dimension_id')} WHERE o.{q('case_id')} = {case_id}), "
+        f"(SELECT COALESCE(json_agg(json_build_array({case_source}) "
+        f"ORDER BY cs.{q('confidence')}, s.{q('year')}, cs.{q('id')}), '[]') "
+        f"FROM {_table(CaseSource, q)} cs JOIN {_table(Source, q)} s "
+        f"ON s.{q('id')} = cs.{q('source_id')} WHERE cs.{q('case_id')} = {case_id}) "
+        f"FROM {_table(Case, q)} c "
+        f"JOIN {_table(Chapter, q)} ch ON ch.{q('id')} = c.{q('chapter_id')} "
+        f"JOIN {_table(Source, q)} b ON b.{q('id')} = ch.{q('source_id')} "
+        f"LEFT JOIN {_table(InfluenceLevel, q)} i ON i.{q('id')} = c.{q('users_influence_id')} "
+        f"WHERE c.{q('status')} = %s AND c.{q('slug')} = %s"
+    )
+
+
+@cache
+def _related_sql(using: str) -> str:
+    """Related cases by id: each with its chapter and users' influence."""
+    q = connections[using].ops.quote_name
+    columns = [
+        *_columns(Case, "c", q),
+        *_columns(Chapter, "ch", q),
+        *_columns(InfluenceLevel, "i", q),
+    ]
+    return (
+        f"SELECT {', '.join(columns)} FROM {_table(Case, q)} c "
+        f"JOIN {_table(Chapter, q)} ch ON ch.{q('id')} = c.{q('chapter_id')} "
+        f"LEFT JOIN {_table(InfluenceLevel, q)} i ON i.{q('id')} = c.{q('users_influence_id')} "
+        f"WHERE c.{q('status')} = %s AND c.{q('id')} = ANY(%s)"
+    )
+
+
+def _take(model, row, start: int, using: str):
+    """The ``model`` instance of ``row``'s columns from ``start`` (None when its key is
+    NULL: a LEFT JOIN that found nothing), and where its columns end."""
+    fields = _fields(model)
+    end = start + len(fields)
+    values = row[start:end]
+    if values[0] is None:
+        return None, end
+    return model.from_db(using, [f.attname for f in fields], values), end
+
+
+def _from_json(model, values, using: str):
+    """A model instance from a JSON array of its concrete columns (JSON has no dates:
+    each value goes through its field's ``to_python``)."""
+    fields = _fields(model)
+    converted = [None if v is None else f.to_python(v) for f, v in zip(fields, values, strict=True)]
+    return model.from_db(using, [f.attname for f in fields], converted)
+
+
+def _set(instance, name: str, value) -> None:
+    type(instance)._meta.get_field(name).set_cached_value(instance, value)
+
+
+def _main(row, book: coding.Codebook, using: str):
+    case, end = _take(Case, row, 0, using)
+    chapter, end = _take(Chapter, row, end, using)
+    book_source, end = _take(Source, row, end, using)
+    influence, end = _take(InfluenceLevel, row, end, using)
+    _set(chapter, "source", book_source)
+    _set(case, "chapter", chapter)
+    _set(case, "users_influence", influence)
+    outcome_json, sources_json = row[end], row[end + 1]
+    dimensions, directions = book.terms[OutcomeDimension], book.terms[OutcomeDirection]
+    outcomes = []
+    for values in outcome_json:
+        outcome = _from_json(Outcome, values, using)
+        _set(outcome, "dimension", dimensions[outcome.dimension_id])
+        _set(outcome, "direction", directions[outcome.direction_id])
+        outcomes.append(outcome)
+    width = len(_fields(CaseSource))
+    sources = []
+    for values in sources_json:
+        case_source = _from_json(CaseSource, values[:width], using)
+        _set(case_source, "source", _from_json(Source, values[width:], using))
+        sources.append(case_source)
+    return case, outcomes, sources
+
+
+def _related_case(row, using: str) -> Case:
+    case, end = _take(Case, row, 0, using)
+    chapter, end = _take(Chapter, row, end, using)
+    influence, end = _take(InfluenceLevel, row, end, using)
+    _set(case, "chapter", chapter)
+    _set(case, "users_influence", influence)
+    return case
