@@ -39,20 +39,6 @@ class CaseQuerySet(models.QuerySet):
                 queryset=Country.objects.select_related("world_region", "welfare_tradition"),
             ),
             *(d.field for d in CODED_DIMENSIONS),
-            *self._own_lists(),
-        )
-
-    def with_outcomes_and_sources(self):
-        """The case page's case without its coded dimensions (it reads them from the
-        in-memory case index): the case with its chapter and users' influence, then
-        its outcomes and its sources (three queries)."""
-        return self.select_related(
-            "chapter", "chapter__source", "users_influence"
-        ).prefetch_related(*self._own_lists())
-
-    @staticmethod
-    def _own_lists():
-        return (
             models.Prefetch(
                 "outcomes",
                 queryset=Outcome.objects.select_related("dimension", "direction").order_by(
