@@ -10,9 +10,9 @@ reads them through ``case_page.py``.
 """
 
 from dataclasses import dataclass
+from html import escape  # Django's escape() without its lazy-text wrapper
 
 from django.db.models import Count, Exists, OuterRef
-from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext
 
@@ -56,7 +56,8 @@ def differing_fields(mine: list[FieldRow], theirs: list[FieldRow], labels=None) 
     return [
         labels[row.key] if labels is not None else str(row.label)
         for row, other in zip(mine, theirs, strict=True)
-        if row.key not in NOT_COMPARED and row.text != other.text
+        # The same values read the same: only different ones need their texts joined.
+        if row.key not in NOT_COMPARED and row.values != other.values and row.text != other.text
     ]
 
 
@@ -88,13 +89,13 @@ def related_lines(case: Case, related: list[RelatedCase]) -> list[RelatedLine]:
     not_stated = escape(gettext("country not stated"))
     chapter = gettext("chapter %(number)s")
     differs = gettext("Differs in: %(fields)s.")
-    same = escape(gettext("Coded the same in every field."))
+    same = mark_safe(escape(gettext("Coded the same in every field.")))
     compare = gettext('Compare side by side<span class="visually-hidden"> with %(title)s</span>')
-    compare_url = f"{fixed_url('casestudies:compare')}?cases={escape(case.slug)},"
+    compare_url = f"{fixed_url('casestudies:compare')}?cases={case.slug},"  # escaped when shown
     lines = []
     for r in related:
         other = r.case
-        countries = ", ".join(escape(c) for c in r.countries) or not_stated
+        countries = ", ".join(escape(str(c)) for c in r.countries) or not_stated
         number = chapter % {"number": other.chapter.number}
         fields = ", ".join(escape(label) for label in r.differences)
         lines.append(
