@@ -92,6 +92,25 @@ def _distinct(array: str) -> str:
     )
 
 
+def _line(cells: list[str]) -> str:
+    """SQL of the CSV line of these cells (a NULL is an empty cell), with its CRLF."""
+    return "array_to_string(ARRAY[" + ", ".join(cells) + "], ',', '') || E'\\r\\n'"
+
+
+def _cells(cells: list[str], *, head: bool) -> str:
+    """SQL of the cells before (``head``) or after the url cell, with the comma that
+    separates them from it; the cells after it end the line (CRLF)."""
+    if not cells:
+        return "''" if head else "E'\\r\\n'"
+    joined = "array_to_string(ARRAY[" + ", ".join(cells) + "], ',', '')"
+    return f"{joined} || ','" if head else f"',' || {joined} || E'\\r\\n'"
+
+
+def url_cell(url: str) -> str:
+    """SQL of the url cell, from the SQL of the url: formatted as every text cell."""
+    return _text_cell(f"({url})")
+
+
 class _Query:
     """The chunk query: raw values per case (inner SELECT), formatted into lines (outer)."""
 
@@ -140,20 +159,32 @@ class _Query:
                 values.append(f"v.c{i}::text")
             else:
                 values.append(_text_cell(f"v.c{i}"))
-        inner = ", ".join(f"{raw[column.name]} AS c{i}" for i, column in enumerate(columns))
-        # OFFSET 0 keeps the inner query a subquery, so the formatting, which names each
-        # value several times, repeats a column reference and not its computation.
-        self.sql = (
-            "SELECT array_to_string(ARRAY["  # noqa: S608
-            + ", ".join(values)
-            + "], ',', '') || E'\\r\\n' FROM (SELECT k.ord, "
-            + inner
-            + " FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS k(id, ord) "
-            + " ".join(self.joins)
-            # Without it the planner merges with a scan of every case's index entry.
-            + " WHERE c.id = ANY(%(ids)s::bigint[])"
-            + " OFFSET 0) v ORDER BY v.ord"
-        )
+
+        def source(raw: dict[str, str]) -> str:
+            inner = ", ".join(f"{raw[column.name]} AS c{i}" for i, column in enumerate(columns))
+            # OFFSET 0 keeps the inner query a subquery, so the formatting, which names
+            # each value several times, repeats a column reference and not its computation.
+            return (
+                " FROM (SELECT k.ord, k.id AS case_id, "  # noqa: S608
+                + inner
+                + " FROM unnest(%(ids)s::bigint[]) WITH ORDINALITY AS k(id, ord) "
+                + " ".join(self.joins)
+                # Without it the planner merges with a scan of every case's index entry.
+                + " WHERE c.id = ANY(%(ids)s::bigint[])"
+                + " OFFSET 0) v"
+            )
+
+        self.sql = f"SELECT {_line(values)}{source(raw)} ORDER BY v.ord"
+        # The stored form (stored_lines): each line without its url cell, which holds
+        # the request's host: the cells before it and the cells after it.
+        names = [column.name for column in columns]
+        self.url_at = names.index("url") if "url" in names else None
+        if self.url_at is not None:
+            before, after = values[: self.url_at], values[self.url_at + 1 :]
+            self.parts_sql = (
+                f"SELECT v.case_id, {_cells(before, head=True)}, {_cells(after, head=False)}"
+                + source(raw | {"url": "NULL::text"})
+            )
         head, _, tail = ctx.case_url_template.partition("SLUG-PLACEHOLDER")
         self.params = {"url_head": head, "url_tail": tail}
 
