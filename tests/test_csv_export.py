@@ -209,6 +209,7 @@ def test_a_failing_query_fails_before_the_response_starts(client, monkeypatch):
 
     monkeypatch.setattr("casestudies.extracts.queries.iter_records", broken)  # Python writer
     monkeypatch.setattr("casestudies.extracts.pg_csv.Chunks.__iter__", broken)  # PostgreSQL's
+    monkeypatch.setattr("casestudies.extracts.stored_lines.StoredCsv.__iter__", broken)
     with pytest.raises(RuntimeError):
         client.get("/cases.csv")  # raised in the view, not half-way through a 200
 
@@ -224,14 +225,16 @@ def test_query_count_does_not_grow_with_rows(client, django_assert_max_num_queri
     few = _queries(client, "/cases.csv")
     CaseFactory.create_batch(20)
     # N+1 guard: 1 (outcome dimensions) + 1 (the X-Row-Count) + 1 (cases) + the one
-    # chunk's relations: 11 queries, or on PostgreSQL 1 (the chunk's lines, rendered
-    # by the database).
+    # chunk's relations: 11 queries, or on PostgreSQL 1 (the stored lines' signature)
+    # + 1 (the stored lines of every case, in the list's order).
     with django_assert_max_num_queries(few):
         b"".join(client.get("/cases.csv").streaming_content)
     assert few == (4 if connection.vendor == "postgresql" else 14)
 
 
-def test_queries_grow_per_chunk_not_per_row(client, monkeypatch):
+@pytest.mark.parametrize("stored", [True, False], ids=["stored-lines", "rendered"])
+def test_queries_grow_per_chunk_not_per_row(client, monkeypatch, settings, stored):
+    settings.EXTRACT_STORED_LINES = stored
     monkeypatch.setattr(records, "CHUNK_SIZE", 5)
     monkeypatch.setattr(records, "PG_CHUNK_SIZE", 5)
     monkeypatch.setattr(pg_csv, "CHUNK_SIZE", 5)
@@ -241,9 +244,13 @@ def test_queries_grow_per_chunk_not_per_row(client, monkeypatch):
     three_chunks = _queries(client, "/cases.csv")
     assert (three_chunks - one_chunk) % 2 == 0
     per_chunk = (three_chunks - one_chunk) // 2
-    # PostgreSQL: one query returns the chunk's finished lines; elsewhere one per
-    # relation: 9 many-to-many fields, outcomes, sources. (Cases: one cursor.)
-    assert per_chunk == (1 if connection.vendor == "postgresql" else 11)
+    # PostgreSQL: the stored lines, one query whatever the rows; rendered, one query
+    # returns the chunk's finished lines; elsewhere one per relation: 9 many-to-many
+    # fields, outcomes, sources. (Cases: one cursor.)
+    if connection.vendor == "postgresql":
+        assert per_chunk == (0 if stored else 1)
+    else:
+        assert per_chunk == 11
 
 
 def test_single_case_csv(client):

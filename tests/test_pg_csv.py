@@ -29,6 +29,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 
+@pytest.fixture(autouse=True)
+def _rendered_live(settings):
+    """These tests are of the live rendering: not of the stored lines (test_stored_lines)."""
+    settings.EXTRACT_STORED_LINES = False
+
+
 def _both(query: str = "") -> tuple[bytes, bytes]:
     """cases.csv of the query from the SQL writer and from the Python writer."""
     ctx = ExportContext(dimensions=outcome_dimensions(), base_url="https://atlas.example/")

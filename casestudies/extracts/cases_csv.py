@@ -1,6 +1,8 @@
 """cases.csv by the fastest writer the database allows, with the same bytes either way.
 
-On PostgreSQL the database renders the lines (:mod:`.pg_csv`); elsewhere the
+On PostgreSQL the lines are read as stored (:mod:`.stored_lines`: one COPY) or, when
+the stored lines were made for other columns, rendered by the database (:mod:`.pg_csv`);
+with ``?lang=`` label columns, and on SQLite, the
 Python writer formats :mod:`.records` (:func:`.writers.stream_csv`). Either way the
 first chunk's query runs when :class:`CasesCsv` is created, so a query that fails
 does so before the response starts (an error page, never a file cut short).
@@ -9,9 +11,23 @@ does so before the response starts (an error page, never a file cut short).
 from collections.abc import Iterator
 
 from ..tabular.columns import Column, ExportContext, Labels, with_labels
-from . import pg_csv
+from . import pg_csv, stored_lines
 from .queries import primed
 from .writers import stream_csv
+
+
+def _primed_bytes(pieces: Iterator[bytes]) -> Iterator[bytes]:
+    """The pieces, the first one read now (its query runs before the response starts)."""
+    first = next(pieces)
+
+    def generate():
+        try:
+            yield first
+            yield from pieces
+        finally:
+            pieces.close()  # ends the COPY if stopped early
+
+    return generate()
 
 
 class CasesCsv:
@@ -31,7 +47,13 @@ class CasesCsv:
             # Label columns (``?lang=``) come from the Python writer on every database:
             # the PostgreSQL writer renders the fixed columns only.
             columns = with_labels(columns, labels)
+        stored = None
         if labels is None and pg_csv.supports(queryset):
+            stored = stored_lines.StoredCsv(queryset, columns, ctx, bom=bom)
+        if stored is not None and stored.usable:
+            self._chunks, self._texts = stored, None
+            self._pieces = _primed_bytes(iter(stored))
+        elif stored is not None:
             self._chunks = pg_csv.Chunks(queryset, columns, ctx)
             self._texts = iter(self._chunks)
             self._pieces = pg_csv.stream_cases_csv(self._texts, columns, bom=bom)

@@ -165,6 +165,9 @@ FACET_CACHE_SECONDS = env_int("FACET_CACHE_SECONDS", 600)
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.
 EXTRACT_PG_CONNECTIONS = env_int("EXTRACT_PG_CONNECTIONS", 2)
+# cases.csv from the lines PostgreSQL keeps rendered per case (casestudies/extracts/
+# stored_lines.py): one COPY. Off: every download renders its lines (as above).
+EXTRACT_STORED_LINES = env_bool("EXTRACT_STORED_LINES", True)
 # Whole-list downloads (cases/outcomes as CSV or JSON, extract.zip) running at once on
 # this host, across gunicorn's workers; the next gets a 503 with Retry-After (seconds).
 # Keep it below the number of workers so that pages always find one free. 0 = no cap.
