@@ -403,13 +403,16 @@ class StoredCsv:
     def _copied(self, raw) -> Iterator[bytes]:
         if self.connection.queries_logged:  # counted as Django counts its queries
             self.connection.queries_log.append({"sql": self.copy_sql, "time": "0.000"})
-        with (
-            raw.cursor() as cursor,
-            cursor.copy(self.copy_sql, self.params or None) as copy,
-        ):
-            copy.set_types(["bytea"])  # a text column's binary form: its UTF-8 bytes
-            for (line,) in copy.rows():
-                yield line
+        # One statement for the whole file, as long as the client takes to read it (the
+        # server waits while the worker's socket is full): not cut by the statement
+        # timeout, which bounds the queries of pages. SET LOCAL: behind a transaction
+        # pooler the setting must not outlive this transaction.
+        with raw.transaction(), raw.cursor() as cursor:
+            cursor.execute("SET LOCAL statement_timeout = 0")
+            with cursor.copy(self.copy_sql, self.params or None) as copy:
+                copy.set_types(["bytea"])  # a text column's binary form: its UTF-8 bytes
+                for (line,) in copy.rows():
+                    yield line
 
     def _fetched(self) -> Iterator[bytes]:
         with self.connection.chunked_cursor() as cursor:
