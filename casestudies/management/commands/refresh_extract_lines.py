@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from casestudies.extracts import stored_lines
+from casestudies.plumbing.batch import without_statement_timeout
 
 
 class Command(BaseCommand):
@@ -24,8 +25,8 @@ class Command(BaseCommand):
         if connection.vendor != "postgresql":
             self.stdout.write("Nothing to do: the stored lines are PostgreSQL's.")
             return
-        with connection.cursor() as cursor:
-            cursor.execute("SET statement_timeout = 0")
-        rendered = stored_lines.install(connection, rebuild=True if all else None)
+        # Every line is one job, however long (casestudies/plumbing/batch.py).
+        with without_statement_timeout(connection):
+            rendered = stored_lines.install(connection, rebuild=True if all else None)
         if verbosity:
             self.stdout.write("Rendered every line." if rendered else "The lines were current.")
