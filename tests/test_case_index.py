@@ -268,3 +268,140 @@ def test_the_index_explains_afresh_after_a_write(clock, settings):
     assert coded("tugs") == coded("river") == ["Harbour tugs (policy field)"]
     assert case_index.current("default") is not kept
     assert coded("pilots") == []
+
+
+# --- the list's page from the index -------------------------------------------------
+
+
+def _page_both(query: QueryDict, start: int, stop: int):
+    """(the index's rows, the SQL's rows) of one window of a list query, with cells."""
+    from casestudies.facets.page import IndexedRows, cells_from_prefetched, list_rows
+
+    listed = CaseQuery(query)
+    rows = list_rows(listed)
+    assert isinstance(rows, IndexedRows), query.urlencode()
+    in_memory = rows[start:stop]
+    by_sql = list(CaseQuery(query).cases_for_list()[start:stop])
+    cells_from_prefetched(by_sql)
+    return in_memory, by_sql
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_the_index_pages_the_list_as_the_sql_does(world, data):
+    query = data.draw(list_queries(world))
+    query["sort"] = data.draw(st.sampled_from(["title", "start_year", "country"]))
+    start = data.draw(st.sampled_from([0, 0, 3, 25, 50, 70]))
+    in_memory, by_sql = _page_both(query, start, start + 25)
+    assert [c.pk for c in in_memory] == [c.pk for c in by_sql], query.urlencode()
+    assert [_shown(c.cells) for c in in_memory] == [_shown(c.cells) for c in by_sql]
+
+
+def _shown(cells) -> tuple:
+    """A row's cells as the page shows them (the template's ``localized`` filter)."""
+    from casestudies.templatetags.languages import localized
+
+    return (
+        cells.countries,
+        [str(localized(t)) for t in cells.policy_fields],
+        [str(localized(t)) for t in cells.participation_forms],
+    )
+
+
+def test_the_index_gives_no_page_for_an_order_it_does_not_hold(world):
+    from casestudies.facets.page import IndexedRows, list_rows
+
+    for sort in ["updated", "relevance"]:
+        query = CaseQuery(QueryDict(f"q=harbour&sort={sort}"))
+        assert not isinstance(list_rows(query), IndexedRows)
+    assert isinstance(list_rows(CaseQuery(QueryDict("q=harbour&sort=title"))), IndexedRows)
+
+
+# --- building in the background -----------------------------------------------------
+
+
+class _Jobs:
+    """An executor that keeps the builds it is given until the test runs them, each
+    in a thread of its own (as in production: its own connection, its own snapshot)."""
+
+    def __init__(self):
+        self.jobs = []
+
+    def submit(self, job):
+        self.jobs.append(job)
+
+    def run(self):
+        import threading
+
+        jobs, self.jobs = self.jobs, []
+        for job in jobs:
+            thread = threading.Thread(target=job)
+            thread.start()
+            thread.join()
+        return len(jobs)
+
+
+@pytest.fixture
+def background(clock, settings, monkeypatch):
+    settings.CASE_INDEX_BACKGROUND = True
+    settings.FACET_CACHE_SECONDS = 0
+    jobs = _Jobs()
+    monkeypatch.setattr(case_index, "executor", jobs)
+    return jobs
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_moved_stamp_is_rebuilt_in_the_background_while_sql_counts(background, clock):
+    se, dk = factories.CountryFactory(code="SE"), factories.CountryFactory(code="DK")
+    field = factories.PolicyFieldFactory()
+    factories.CaseFactory(countries=[se], policy_fields=[field])
+    query = f"policy_field={field.slug}"
+    # No index yet: SQL counts, one build is started (and only one).
+    assert case_index.current("default") is None
+    assert _country_counts(query) == {"SE": 1, "DK": 0}
+    assert case_index.current("default") is None
+    assert background.run() == 1
+    kept = case_index.current("default")
+    assert kept is not None and kept.size == 1
+    assert CaseQuery(QueryDict(query))._counts_in_memory() is not None
+    # A write: SQL again at once (never the old index), with the new case.
+    factories.CaseFactory(countries=[dk], policy_fields=[field])
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert CaseQuery(QueryDict(query))._counts_in_memory() is None
+    assert _country_counts(query) == {"SE": 1, "DK": 1}
+    assert background.run() == 1
+    fresh = case_index.current("default")
+    assert fresh is not None and fresh is not kept and fresh.size == 2
+    assert fresh.stamp == CaseQuery(QueryDict(query)).current_stamp
+    assert _country_counts(query) == {"SE": 1, "DK": 1}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_background_builds_wait_between_changes_and_one_that_failed(background, clock, monkeypatch):
+    factories.CaseFactory(countries=[factories.CountryFactory()])
+    case_index.current("default")
+    assert background.run() == 1
+    factories.CaseFactory()
+    # Moments after the last build: no build yet, SQL.
+    assert case_index.current("default") is None
+    assert background.run() == 0
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+
+    def broken(using, stamp=None):
+        raise RuntimeError("the database went away")
+
+    working = case_index.build
+    monkeypatch.setattr(case_index, "build", broken)
+    assert case_index.current("default") is None
+    assert background.run() == 1  # fails: logged, nothing kept
+    assert case_index.current("default") is None
+    assert background.run() == 0  # not retried at once
+    monkeypatch.setattr(case_index, "build", working)
+    clock[0] += case_index.MIN_REBUILD_SECONDS
+    assert case_index.current("default") is None
+    assert background.run() == 1
+    assert case_index.current("default").size == 2

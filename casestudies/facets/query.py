@@ -247,7 +247,8 @@ class CaseQuery:
         found = self.selected_in_memory()
         if found is None or len(found[1]) > LISTED_BY_ID_MAX:
             return self.filtered
-        return self.filterset.queryset.filter(IdIn(found[1]))
+        index, selected = found
+        return self.filterset.queryset.filter(IdIn(index.pk_at(p) for p in selected))
 
     @property
     def is_filtered(self) -> bool:

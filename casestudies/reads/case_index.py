@@ -1,20 +1,21 @@
 # ruff: noqa: S608 -- SQL built from model metadata and constants only.
-"""The published cases held in memory, per term: related cases and facet counts.
+"""The published cases held in memory, per term: related cases, facet counts, list pages.
 
 Choosing a case's related cases in SQL meant counting shared policy fields over
-every case of every other chapter (50–260 ms at 100,000 cases), and the case
-list's disjunctive counts scanned every facet's link table per request (~195 ms
-for three filters, 1.6 s for a search word most cases have). Here each worker
-keeps, per data stamp, one :class:`CaseIndex`:
+every case of every other chapter (50–260 ms at 100,000 cases), the case list's
+disjunctive counts scanned every facet's link table per request (~195 ms for
+three filters, 1.6 s for a search word most cases have), and its page sorted
+every selected case to take 25 (OFFSET: 300 ms and more deep in the list). Here
+each worker keeps, per data stamp, one :class:`CaseIndex`:
 
+- the published cases in title order (then pk); a case's *position* is its rank
+  in that order, and every bitmap (pyroaring) holds positions, so that a bitmap's
+  first members are the first cases by title;
 - for every facet of the case list (casestudies/facets/definitions.py: the coded
   dimensions of the registry, welfare tradition, world region, chapter) every
-  term with its key, label and place in the facet's order, and a bitmap
-  (pyroaring) of the ids of the published cases that have it; per (outcome
-  dimension, direction) pair the same; per start year the same (the period);
-- the published cases in title order (then pk), and for the policy fields, the
-  countries and the chapters (what related cases read) bitmaps of *positions*
-  (ranks in that order), so that a bitmap's first members are the first by title;
+  term with its key, label and place in the facet's order, and the bitmap of the
+  published cases that have it; per (outcome dimension, direction) pair the same;
+  per start year the same (the period);
 - every vocabulary's terms with their slug, label and synonyms (what a search's
   "coded: …" line matches, casestudies/reads/search_explain.py).
 
@@ -22,48 +23,68 @@ A related list is then a few bitmap operations and the first positions of the
 result (:meth:`CaseIndex.choose`); a facet's count for a term is the size of the
 intersection of the term's bitmap with the other filters' selections
 (:meth:`CaseIndex.counts`, each ticked facet's selection the union of its terms'
-bitmaps), with no query. A search's matches come from SQL once per request
-(its ids: one query) or from the index's small cache of recent
-searches; the list's page then reads its rows by those ids, and the coded values
-a search matched on that page come from the bitmaps too (:meth:`CaseIndex.remember`
-keeps the terms a search matches).
+bitmaps), with no query; a page of the list in title order is a slice of the
+selection, in start-year or first-country order a slice of its intersections with
+the years' or first countries' bitmaps in turn (:meth:`CaseIndex.page`), and a
+row's countries, policy fields and participation forms are the terms whose
+bitmaps hold its position (:meth:`CaseIndex.terms_at`). A search's matches come
+from SQL once per request (its ids: one query) or from the index's small cache of
+recent searches: the list's page then reads its rows by
+those ids (ranked), and the coded values a search matched on that page come from the
+bitmaps too (:meth:`CaseIndex.remember` keeps the terms a search matches).
 
 Staleness: the index is built under the data stamp (casestudies/datastamp.py),
 which statement-level triggers on the cases, their links, the outcomes, the
 chapters, the countries and every vocabulary bump inside every writing
 transaction. Each use reads the stamp (one primary-key look-up, which the case
 list reads anyway) and the index is used only when built under that very stamp,
-so nothing it gives is older than the last committed write. When the stamp moved,
-the worker rebuilds, at most once per ``MIN_REBUILD_SECONDS``; in between (writes
-in quick succession) the caller uses SQL. Built inside a transaction (which may
-yet roll back, and with it the stamp), an index is used once and not kept. SQLite
-has no stamp: there :func:`current` gives None and the callers use SQL.
+so nothing it gives is older than the last committed write. When the stamp has
+moved, the worker rebuilds, at most once per ``MIN_REBUILD_SECONDS``, and until
+the new index is there the callers use SQL:
+
+- in the background (``settings.CASE_INDEX_BACKGROUND``, production): a thread
+  reads the stamp and the data in one read-only REPEATABLE READ transaction (so
+  the index is exactly the data of the stamp it is kept under) while requests go
+  on counting in SQL; one build per worker and database at a time
+  (``executor`` runs it: tests put their own there);
+- synchronously (tests, whose data lives in a transaction no thread sees): the
+  request that finds the stamp moved builds; built inside a transaction (which
+  may yet roll back, and with it the stamp), an index is used once and not kept.
+
+SQLite has no stamp: there :func:`current` gives None and the callers use SQL.
 
 Cost at 100,000 published cases (docs/performance.md, "The case index"): one
-query, 1.6 s of its ~2.0–2.4 s to build on 2 cores shared at a load average of 5
-(each term's ids straight from its link table, no join; ordering the titles is
-0.6 s of it); ~1 MB of bitmaps, ~3.3 MB of Python objects per worker. Counts for
-all eleven panels: under 1 ms after the stamp's look-up.
+query, ~1.6 s of its ~2–2.5 s to build on 2 shared cores (each term's ids straight
+from its link table, no join; ordering the titles is 0.6 s of it); ~1.5 MB of
+bitmaps and ~1.3 MB of arrays per worker. Counts for all eleven panels: under
+1 ms after the stamp's look-up; a page's positions: well under 1 ms.
 """
 
+import logging
 import threading
 import time
 from array import array
-from bisect import bisect_left
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import reduce
 from itertools import islice
 
-from django.db import connections
+from django.conf import settings
+from django.db import connections, transaction
 from pyroaring import BitMap
 
 from .. import datastamp
 from ..facets.definitions import OUTCOME_FACET, TERM_FACETS
 from ..models import VOCABULARIES, Case, CaseStatus
 
-# The facets the related lists read, by URL parameter.
+logger = logging.getLogger(__name__)
+
+# The facets the related lists and the list's rows read, by URL parameter.
 RELATED_FIELD, RELATED_COUNTRY, RELATED_CHAPTER = "policy_field", "country", "chapter"
+
+# The list's orders a page can be taken in from the index (the others: SQL).
+SORT_TITLE, SORT_START_YEAR, SORT_COUNTRY = "title", "start_year", "country"
+LIST_ORDERS = (SORT_TITLE, SORT_START_YEAR, SORT_COUNTRY)
 
 
 @dataclass(frozen=True)
@@ -84,12 +105,37 @@ class Term:
     cases: BitMap
 
 
+class _Positions:
+    """Case pk → position (rank in title order); ``size`` for a pk that has none."""
+
+    def __init__(self, pks, top: int):
+        self.size = len(pks)
+        if top <= 4 * len(pks) + 1_000_000:  # dense ids (the usual case): an array
+            table = array("i", [self.size]) * (top + 1)
+            for position, pk in enumerate(pks):
+                table[pk] = position
+            self._table = table
+            self.of = table.__getitem__
+        else:  # ids far apart: a dict
+            lookup = dict(zip(pks, range(len(pks)), strict=True))
+            size = self.size
+            self._table = None
+            self.of = lambda pk: lookup.get(pk, size)
+
+    def bitmap(self, ids) -> BitMap:
+        """The positions of those of ``ids`` that are published cases."""
+        found = BitMap(map(self.of, ids or ()))
+        found.discard(self.size)
+        return found
+
+
 class CaseIndex:
-    def __init__(self, pks, facets, outcomes, years, *, vocabulary=None, stamp=None):
+    def __init__(self, pks, facets, outcomes, years, *, vocabulary=None, stamp=None, top=None):
         """``pks``: the published cases in title order (then pk); ``facets``: per facet
         parameter, its terms in the facet's order as (term pk, key, label, case ids);
         ``outcomes``: the (dimension id, direction id) pairs in the facet's order as
-        (pair, key, label, case ids); ``years``: per start year, its case ids. The
+        (pair, key, label, case ids); ``years``: per start year, its case ids;
+        ``top``: the largest case id among all of these (found if not given). The
         case ids may include cases that are not published: they are left out.
         ``vocabulary``: {(vocabulary key, term pk): (slug, label, synonyms)} of every
         vocabulary's terms (what a search's "coded: …" line matches)."""
@@ -97,12 +143,16 @@ class CaseIndex:
         self.vocabulary = vocabulary or {}
         self.build_ms = 0.0
         self.built_at = time.monotonic()
-        # The case list's counts: bitmaps of published case ids.
-        self.published = BitMap(pks)
-        published = self.published
-
-        def cases(ids) -> BitMap:
-            return BitMap(ids or ()) & published
+        self.pks = array("q", pks)
+        if top is None:
+            everything = [*pks, *(max(f, default=0) for r in facets.values() for *_, f in r if f)]
+            everything += [max(f, default=0) for *_, f in outcomes if f]
+            everything += [max(f, default=0) for f in years.values() if f]
+            top = max(everything, default=0)
+        self._positions = _Positions(pks, top)
+        # Every bitmap holds positions: the published cases are 0 … size - 1.
+        self.published = BitMap(range(len(pks)))
+        cases = self._positions.bitmap
 
         self.terms: dict[str, list[Term]] = {}
         self.by_pk: dict[str, dict] = {}
@@ -120,51 +170,60 @@ class CaseIndex:
             param: [(pk, found) for pk, found in by_pk.items() if found]
             for param, by_pk in self.by_pk.items()
         }
-        self.years = {year: cases(found) for year, found in years.items()}
-        # Related cases: bitmaps of positions (ranks in title order), so that the first
-        # members of a bitmap are the first cases by title.
-        self.pks = array("q", pks)
-        by_pk = sorted(range(len(pks)), key=pks.__getitem__)
-        self._sorted_pks = array("q", (pks[i] for i in by_pk))
-        self._positions = array("q", by_pk)
-        position_of = dict(zip(pks, range(len(pks)), strict=True))  # while building only
-
-        def positions(param: str) -> dict:
-            return {
-                term: BitMap(position_of[pk] for pk in found)
-                for term, found in self.by_pk[param].items()
-            }
-
-        self.chapters = positions(RELATED_CHAPTER)
-        self.fields = positions(RELATED_FIELD)
-        self.countries = {c: found for c, found in positions(RELATED_COUNTRY).items() if found}
+        self.years = {year: cases(found) for year, found in sorted(years.items())}
+        # Related cases.
+        self.chapters = self.by_pk[RELATED_CHAPTER]
+        self.fields = self.by_pk[RELATED_FIELD]
+        self.countries = {c: found for c, found in self.by_pk[RELATED_COUNTRY].items() if found}
         self.chapter_ids = array("q", bytes(8 * len(self.pks)))
         for chapter, found in self.chapters.items():
             for position in found:
                 self.chapter_ids[position] = chapter
+        # The list's orders, each as groups of positions in turn (within a group, title
+        # order): as the list's ORDER BY sorts (CaseQuery.cases), nulls last.
+        self._orders = {
+            SORT_TITLE: [self.published],
+            SORT_START_YEAR: [*self.years.values(), self.published - _union(self.years.values())],
+            SORT_COUNTRY: self._first_country_groups(),
+        }
         self._searches: OrderedDict = OrderedDict()
         self._searches_lock = threading.Lock()
         self._remembered: OrderedDict = OrderedDict()
+
+    def _first_country_groups(self) -> list[BitMap]:
+        """The cases by their first country's name (the facet's order is by name), then
+        those with none: the list's "country" order."""
+        groups, names, seen = [], [], BitMap()
+        for term in self.terms[RELATED_COUNTRY]:
+            first = term.cases - seen
+            seen |= term.cases
+            if names and names[-1] == term.label:  # one name, two countries: one group
+                groups[-1] |= first
+            else:
+                groups.append(first)
+                names.append(term.label)
+        return [*groups, self.published - seen]
 
     @property
     def size(self) -> int:
         return len(self.pks)
 
     def position(self, pk: int) -> int | None:
-        i = bisect_left(self._sorted_pks, pk)
-        if i < len(self._sorted_pks) and self._sorted_pks[i] == pk:
-            return self._positions[i]
-        return None
+        try:
+            position = self._positions.of(pk)
+        except (IndexError, TypeError, OverflowError):
+            return None
+        return position if position < self.size else None
 
     # --- the case list's counts ----------------------------------------------------
 
     def cases_of(self, pks: list[int]) -> BitMap | None:
         """The published cases ``pks`` as a bitmap; None if one is not in the index."""
         try:
-            cases = BitMap(pks)
-        except (OverflowError, TypeError):
+            cases = BitMap(map(self._positions.of, pks))
+        except (IndexError, OverflowError, TypeError):
             return None
-        if len(cases) != len(pks) or not cases <= self.published:
+        if len(cases) != len(pks) or self.size in cases:
             return None
         return cases
 
@@ -262,12 +321,48 @@ class CaseIndex:
     def terms_of_case(self, pk: int, param: str) -> list:
         """The pks of the terms of facet ``param`` that the published case ``pk`` has,
         in the facet's order (the order of the model's ``Meta.ordering``, then pk)."""
-        return [term for term, found in self._had[param] if pk in found]
+        position = self.position(pk)
+        if position is None:
+            return []
+        return [term for term, found in self._had[param] if position in found]
 
     def outcomes_of_case(self, pk: int) -> list[tuple[int, int]]:
         """The (dimension id, direction id) pairs of the published case ``pk``'s
         outcomes, in the outcome facet's order (dimension order and label first)."""
-        return [pair for pair, found in self.by_pair.items() if pk in found]
+        position = self.position(pk)
+        if position is None:
+            return []
+        return [pair for pair, found in self.by_pair.items() if position in found]
+
+    # --- the case list's page --------------------------------------------------------
+
+    def page(self, selected: BitMap | None, sort: str, offset: int, limit: int) -> list[int] | None:
+        """The positions of the ``selected`` cases (None: every published case) from
+        ``offset`` on, at most ``limit``, in the list's order ``sort``; None for an
+        order the index does not hold (the caller sorts in SQL)."""
+        groups = self._orders.get(sort)
+        if groups is None:
+            return None
+        chosen: list[int] = []
+        for group in groups:
+            n = len(group) if selected is None else selected.intersection_cardinality(group)
+            if offset >= n:
+                offset -= n
+                continue
+            members = group if selected is None else selected & group
+            chosen += members[offset : offset + limit - len(chosen)]
+            offset = 0
+            if len(chosen) >= limit:
+                break
+        return chosen
+
+    def pk_at(self, position: int) -> int:
+        return self.pks[position]
+
+    def terms_at(self, param: str, position: int) -> list[Term]:
+        """The terms of facet ``param`` the case at ``position`` has, in the facet's
+        order (the order its rows list them)."""
+        return [term for term in self.terms[param] if position in term.cases]
 
     # --- related cases -------------------------------------------------------------
 
@@ -308,6 +403,10 @@ class CaseIndex:
         return Chosen([self.pks[p] for p in chosen], same_chapter, len(siblings))
 
 
+def _union(bitmaps) -> BitMap:
+    return BitMap().union(*bitmaps)
+
+
 # Columns of every row of the building query: what the row is, the facet's index in
 # TERM_FACETS (or -1), the term's pk (text), its key, its label, the outcome
 # direction's label, its place in the facet's order, and case ids.
@@ -317,9 +416,11 @@ _NULLS = "NULL::text, NULL::text, NULL::text, NULL::text, NULL::bigint"
 def _build_sql(quote) -> str:
     case = quote(Case._meta.db_table)
     branches = [
-        # PostgreSQL orders the titles (its collation, as in the SQL choice of related
-        # cases).
+        # PostgreSQL orders the titles (its collation, as the list and the SQL choice of
+        # related cases sort them).
         f"SELECT 'order', -1, {_NULLS}, array_agg(id ORDER BY title, id)::bigint[] FROM published",
+        # The largest case id (of any status), for the id → position table.
+        f"SELECT 'top', -1, {_NULLS}, ARRAY[MAX(id)]::bigint[] FROM {case}",
         "SELECT 'year', -1, start_year::text, NULL, NULL, NULL, NULL, array_agg(id)::bigint[] "
         "FROM published WHERE start_year IS NOT NULL GROUP BY start_year",
     ]
@@ -352,27 +453,22 @@ def _build_sql(quote) -> str:
     )
 
 
-# Bitmaps hold 32-bit numbers: beyond, the callers use SQL.
-MAX_CASE_ID = 2**32 - 1
-
-
-def build(using: str, stamp=None) -> CaseIndex | None:
-    """One query (PostgreSQL): the published cases' order and each term's cases.
-
-    None if a case id is beyond what a bitmap holds (``MAX_CASE_ID``).
-    """
+def build(using: str, stamp=None) -> CaseIndex:
+    """One query (PostgreSQL): the published cases' order and each term's cases."""
     started = time.perf_counter()
     connection = connections[using]
     with connection.cursor() as cursor:
         cursor.execute(_build_sql(connection.ops.quote_name), [CaseStatus.PUBLISHED])
         rows = cursor.fetchall()
-    pks = []
+    pks, top = [], 0
     facets: dict[str, list] = {facet.param: [] for facet in TERM_FACETS}
     outcomes, years, vocabulary = [], {}, {}
     to_pk = [facet.model._meta.pk.to_python for facet in TERM_FACETS]
     for kind, index, term, key, label, extra, order, found in rows:
         if kind == "order":
             pks = found or []
+        elif kind == "top":
+            top = found[0] or 0
         elif kind == "year":
             years[int(term)] = found
         elif kind == "term":
@@ -383,11 +479,9 @@ def build(using: str, stamp=None) -> CaseIndex | None:
         else:  # an outcome pair
             pair = tuple(int(part) for part in term.split(":"))
             outcomes.append((order, pair, key, f"{label}: {extra.lower()}", found))
-    if pks and max(pks) > MAX_CASE_ID:
-        return None
     facets = {param: [row[1:] for row in sorted(rows)] for param, rows in facets.items()}
     outcomes = [row[1:] for row in sorted(outcomes)]
-    index = CaseIndex(pks, facets, outcomes, years, vocabulary=vocabulary, stamp=stamp)
+    index = CaseIndex(pks, facets, outcomes, years, vocabulary=vocabulary, stamp=stamp, top=top)
     index.build_ms = (time.perf_counter() - started) * 1000
     return index
 
@@ -399,25 +493,37 @@ MIN_REBUILD_SECONDS = 10.0
 SEARCHES_KEPT = 256
 
 
-@dataclass(frozen=True)
-class _NoIndex:
-    """The data under ``stamp`` does not fit an index (``MAX_CASE_ID``): SQL it is."""
+class DaemonThreads:
+    """Runs each job in a thread of its own that does not hold the process open."""
 
-    stamp: str
-    built_at: float
+    def submit(self, job) -> None:
+        threading.Thread(target=job, name="case-index-build", daemon=True).start()
 
+
+# What runs a background build (tests put an executor of their own here).
+executor = DaemonThreads()
 
 _lock = threading.Lock()
-_kept: dict[str, "CaseIndex | _NoIndex"] = {}
+_kept: dict[str, CaseIndex] = {}
+# Per database: when this worker last started a build, and whether one is running.
+_started: dict[str, float] = {}
+_building: set[str] = set()
 _UNREAD = object()
+
+
+def in_background() -> bool:
+    """Whether a moved stamp is rebuilt in a thread (settings.CASE_INDEX_BACKGROUND)."""
+    return settings.CASE_INDEX_BACKGROUND
 
 
 def current(using: str, stamp=_UNREAD) -> CaseIndex | None:
     """The index of the data as committed now on ``using`` (reads the stamp: one query,
-    unless given the ``stamp`` just read there; builds: one more).
+    unless given the ``stamp`` just read there).
 
-    None where there is no stamp (SQLite), or when the data changed less than
-    ``MIN_REBUILD_SECONDS`` after this worker's last build: the caller then uses SQL.
+    None where there is no stamp (SQLite), or while this worker has no index of the
+    stamp: the caller then uses SQL. A moved stamp starts a build (at most once per
+    ``MIN_REBUILD_SECONDS``): in a thread (``in_background``), or here (one more
+    query), the index then given.
     """
     connection = connections[using]
     if stamp is _UNREAD:
@@ -426,19 +532,53 @@ def current(using: str, stamp=_UNREAD) -> CaseIndex | None:
         return None
     with _lock:
         kept = _kept.get(using)
-    if kept is not None:
-        if kept.stamp == stamp:
-            return kept if isinstance(kept, CaseIndex) else None
-        if time.monotonic() - kept.built_at < MIN_REBUILD_SECONDS:
+        if kept is not None and kept.stamp == stamp:
+            return kept
+        now, background = time.monotonic(), in_background()
+        if kept is not None and now - kept.built_at < MIN_REBUILD_SECONDS:
             return None
+        if background:
+            # One build at a time, and a failed one is not retried at once.
+            last = _started.get(using)
+            if using in _building or (last is not None and now - last < MIN_REBUILD_SECONDS):
+                return None
+            _started[using] = now
+            _building.add(using)
+    if background:
+        executor.submit(lambda: _build_in_background(using))
+        return None
     index = build(using, stamp)
     if not connection.in_atomic_block:  # see the module's docstring
         with _lock:
-            _kept[using] = index or _NoIndex(stamp, time.monotonic())
+            _kept[using] = index
     return index
 
 
+def _build_in_background(using: str) -> None:
+    """Build an index of ``using`` as committed now and keep it under its stamp, both
+    read in one snapshot; on the thread's own connection, closed after."""
+    connection = connections[using]
+    try:
+        with transaction.atomic(using=using):
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            stamp = datastamp.current_stamp(connection)
+            index = build(using, stamp) if stamp is not None else None
+        if index is not None:
+            with _lock:
+                _kept[using] = index
+            logger.info("case index built in %.0f ms (%d cases)", index.build_ms, index.size)
+    except Exception:  # the pages count in SQL meanwhile; the next stamp change retries
+        logger.exception("case index build failed")
+    finally:
+        with _lock:
+            _building.discard(using)
+        connection.close()
+
+
 def forget() -> None:
-    """Drop every kept index (tests; a worker rebuilds on its next use)."""
+    """Drop every kept index and build time (tests; a worker rebuilds on its next use)."""
     with _lock:
         _kept.clear()
+        _started.clear()
+        _building.clear()

@@ -174,7 +174,8 @@ def _coded_in_index(cases, matcher: _Matcher, index) -> dict[int, list[Coded]] |
     once per index and search, then each case's membership of their bitmaps. None when
     a case of the page is not in the index (not published) or the index does not hold
     a kind of coded value."""
-    if not all(case.pk in index.published for case in cases):
+    positions = {case.pk: index.position(case.pk) for case in cases}
+    if None in positions.values():
         return None
     from .search_index import coded_branches
 
@@ -189,7 +190,11 @@ def _coded_in_index(cases, matcher: _Matcher, index) -> dict[int, list[Coded]] |
         found[case.pk] = [
             (rank, label, slug, names[rank], key)
             for (rank, label, slug, key), cases_of, column, pk in terms
-            if (case.pk in cases_of if cases_of is not None else getattr(case, column) == pk)
+            if (
+                positions[case.pk] in cases_of
+                if cases_of is not None
+                else getattr(case, column) == pk
+            )
         ]
     return found
 

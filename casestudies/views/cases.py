@@ -4,6 +4,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext
 
 from ..facets import CaseQuery
+from ..facets.page import IndexedRows, cells_from_prefetched, list_rows
 from ..models import Case
 from ..plumbing.bad_parameter import BadParameter
 from ..reads.case_page import case_page
@@ -23,13 +24,15 @@ def case_list(request):
     A fixed number of queries however many cases and values: the ticked values'
     look-ups (one per facet with a selection), one count per facet, the result
     count, the page and three prefetches; on PostgreSQL one more for the data
-    stamp, and the counts come from the cache while the data is unchanged.
+    stamp, and the counts come from the cache while the data is unchanged. With the
+    worker's case index (PostgreSQL, facets/page.py): the look-ups, the stamp (and a
+    search's matches) and the page's cases by primary key, nothing else.
     """
     query = CaseQuery(request.GET)
     page_param = request.GET.get("page", "").strip()
     if page_param and not page_param.isdigit():
         raise BadParameter("page", gettext("must be a whole number from 1."))
-    paginator = Paginator(query.cases_for_list(), PAGE_SIZE)
+    paginator = Paginator(list_rows(query), PAGE_SIZE)
     paginator.count = query.count()  # cached with the facet counts where possible
     number = page_param or 1
     try:
@@ -39,6 +42,8 @@ def case_list(request):
         raise Http404(message) from exc
     chips = query.chips()
     cases = list(page.object_list)
+    if not isinstance(paginator.object_list, IndexedRows):
+        cells_from_prefetched(cases)
     matches = explain(cases, query.filterset.search, query.db, query.case_index())
     for case in cases:
         case.match = matches.get(case.pk)

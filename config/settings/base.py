@@ -161,6 +161,11 @@ DATABASE_ROUTERS = ["config.db_router.PrimaryReplicaRouter"]
 # Seconds the facet, matrix and coverage counts stay cached under the data stamp
 # (casestudies/datastamp.py; PostgreSQL only). The stamp, not this, keeps them true; 0 = off.
 FACET_CACHE_SECONDS = env_int("FACET_CACHE_SECONDS", 600)
+# When the data stamp moves, each worker rebuilds its in-memory case index
+# (casestudies/reads/case_index.py) in a background thread while its pages count in
+# SQL; off, the first request after a write builds it (~2 s at 100,000 cases). Tests
+# turn it off: their data lives in a transaction no other thread sees.
+CASE_INDEX_BACKGROUND = env_bool("CASE_INDEX_BACKGROUND", default=True)
 
 # PostgreSQL renders cases.csv a chunk per connection at a time (casestudies/extracts/
 # pg_csv.py): 2 connections halve the whole 100,000-case CSV on 2 cores; 1 = serial.

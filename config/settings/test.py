@@ -14,6 +14,10 @@ LOGGING = {"version": 1, "disable_existing_loggers": False}
 # the end, and tests that look at an extract's headers alone would keep their slots.
 # tests/test_extract_slots.py sets a cap (and its own directory) where it is the point.
 EXTRACT_MAX_CONCURRENT = 0
+# The case index is built by the request that needs it: a build thread would not see
+# the test's data, which lives in the test's transaction (tests/test_case_index.py
+# runs the background builds with an executor of its own).
+CASE_INDEX_BACKGROUND = False
 EXTRACT_SLOTS_DIR = tempfile.mkdtemp(prefix="atlas-test-extract-slots-")
 
 # A replica alias that mirrors the test database, so that routing can be tested
