@@ -12,6 +12,7 @@ Either way every row carries its cells as :class:`RowCells`, so the template rea
 the same thing whichever path gave the page.
 """
 
+import re
 from dataclasses import dataclass
 
 from django.db.models import QuerySet
@@ -50,18 +51,47 @@ ROW_FIELDS = [
 
 @dataclass(frozen=True)
 class RowCells:
-    """A row's coded cells: countries as (URL, name in the page's language); policy
-    fields and participation forms as what the ``localized`` filter shows."""
+    """A row's links and coded cells: the case's and its chapter's URLs; countries as
+    (URL, name in the page's language); policy fields and participation forms as what
+    the ``localized`` filter shows."""
 
+    url: str
+    chapter_url: str
     countries: list[tuple[str, str]]
     policy_fields: list
     participation_forms: list
 
 
+SLUG = re.compile(r"[-a-zA-Z0-9_]+")
+_MARKER = "slug-marker-0"
+
+
+class _Links:
+    """The rows' URLs, reversed once a page: a case's by filling in its slug (the
+    path converter's characters need no quoting), a chapter's once per chapter."""
+
+    def __init__(self):
+        self._case = reverse("casestudies:case_detail", args=[_MARKER])
+        self._chapters: dict[int, str] = {}
+
+    def case(self, case: Case) -> str:
+        if SLUG.fullmatch(case.slug):
+            return self._case.replace(_MARKER, case.slug)
+        return case.get_absolute_url()
+
+    def chapter(self, case: Case) -> str:
+        if case.chapter_id not in self._chapters:
+            self._chapters[case.chapter_id] = case.chapter.get_absolute_url()
+        return self._chapters[case.chapter_id]
+
+
 def cells_from_prefetched(cases: list[Case]) -> None:
     """``RowCells`` from the prefetched relations (``CaseQuery.cases_for_list``)."""
+    links = _Links()
     for case in cases:
         case.cells = RowCells(
+            links.case(case),
+            links.chapter(case),
             [(c.get_absolute_url(), c.display_name) for c in case.countries.all()],
             list(case.policy_fields.all()),
             list(case.participation_forms.all()),
@@ -105,8 +135,11 @@ class IndexedRows:
         def labels(param: str, model, position: int) -> list:
             return [term_label(model, t.key, t.label) for t in self.index.terms_at(param, position)]
 
+        links = _Links()
         for case, position in rows:
             case.cells = RowCells(
+                links.case(case),
+                links.chapter(case),
                 [country(t) for t in self.index.terms_at(case_index.RELATED_COUNTRY, position)],
                 labels("policy_field", PolicyField, position),
                 labels("participation_form", ParticipationForm, position),

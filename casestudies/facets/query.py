@@ -26,6 +26,7 @@ from django.db.models import BooleanField, Expression, F, OuterRef, Prefetch, Qu
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from pyroaring import BitMap
 
 from .. import datastamp
@@ -82,6 +83,12 @@ class FacetValue:
     count: int
     selected: bool
     input_id: str
+
+    @property
+    def cases_word(self) -> str:
+        """What follows the count for a screen reader ("case" or "cases", translated):
+        here rather than a ``blocktranslate`` per value, the facets' costliest tag."""
+        return ngettext("case", "cases", self.count)
 
 
 @dataclass
@@ -265,7 +272,9 @@ class CaseQuery:
         counted, so nobody reading a newer stamp (the primary, a replica that has
         caught up) is ever given them.
         """
-        return connections[self.filtered.db]
+        # The base queryset's: filtering adds no routing hint, and building the
+        # filtered queryset (which the case index does not need) costs milliseconds.
+        return connections[self.filterset.queryset.db]
 
     @cached_property
     def current_stamp(self) -> str | None:
