@@ -57,12 +57,13 @@ function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
     '\nATLAS_RESULT {"requests": %d, "duration_us": %d, "bytes": %d, '
-      .. '"p50_ms": %.2f, "p90_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, "mean_ms": %.2f, '
+      .. '"p50_ms": %.2f, "p90_ms": %.2f, "p95_ms": %.2f, "p99_ms": %.2f, "max_ms": %.2f, '
+      .. '"mean_ms": %.2f, '
       .. '"status_2xx": %d, "status_3xx": %d, "status_4xx": %d, "status_5xx": %d, '
       .. '"err_connect": %d, "err_read": %d, "err_write": %d, "err_timeout": %d, "err_status": %d}\n',
     summary.requests, summary.duration, summary.bytes,
     latency:percentile(50) / 1000, latency:percentile(90) / 1000,
-    latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000,
+    latency:percentile(95) / 1000, latency:percentile(99) / 1000, latency.max / 1000, latency.mean / 1000,
     c.s2xx, c.s3xx, c.s4xx, c.s5xx,
     e.connect, e.read, e.write, e.timeout, e.status
   ))
