@@ -26,7 +26,7 @@ def case_list(request):
     count, the page and three prefetches; on PostgreSQL one more for the data
     stamp, and the counts come from the cache while the data is unchanged. With the
     worker's case index (PostgreSQL, facets/page.py): the look-ups, the stamp (and a
-    search's matches) and the page's cases by primary key, nothing else.
+    search's matches), the page's cases by primary key and the release section's one.
     """
     query = CaseQuery(request.GET)
     page_param = request.GET.get("page", "").strip()
