@@ -46,9 +46,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-from _server import server_env, wait_until_up
+from _server import server_env
 from facets import create_postgres_database
-from load import get, manage, prepare, refuse_busy_port, run_wrk, stop_gunicorn
+from load import Gunicorn, get, manage, prepare, refuse_busy_port, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -195,29 +195,16 @@ class Mixes:
         raise ValueError(scenario)
 
 
-class Atlas:
+class Atlas(Gunicorn):
     """gunicorn with the production settings and a fresh file cache."""
 
     def __init__(self, args, workers: int, work: Path):
-        self.port = args.port
-        self.env = {
+        env = {
             **server_env(args.database_url, args.port, str(work / "static"), args.cache_seconds),
             "WEB_CONCURRENCY": str(workers),
             "CACHE_DIR": str(work / f"cache-{workers}-{time.monotonic_ns()}"),
         }
-        self.root = args.atlas_root
-        self.process = None
-
-    def __enter__(self):
-        gunicorn = str(Path(PYTHON).parent / "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "config.wsgi"], cwd=self.root, env=self.env
-        )
-        wait_until_up(self.port, time.monotonic() + 90)
-        return self
-
-    def __exit__(self, *exc):
-        stop_gunicorn(self.process)
+        super().__init__(args.atlas_root, args.port, env)
 
 
 class Datasette:

@@ -24,12 +24,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-from _server import server_env, wait_until_up
-from load import get, refuse_busy_port, run_wrk, stop_gunicorn
+from _server import server_env
+from load import Gunicorn, get, run_wrk
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -70,26 +69,6 @@ def pool(keys: dict[str, list[str]], pages: int, size: int, rng: random.Random) 
     return list(found)
 
 
-class Server:
-    """gunicorn with the production settings from ``root`` on ``port``."""
-
-    def __init__(self, root: Path, port: int, env: dict):
-        self.root, self.port, self.env = root, port, env
-        self.process = None
-
-    def __enter__(self):
-        refuse_busy_port(self.port)
-        gunicorn = str(Path(PYTHON).parent / "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "-c", "gunicorn.conf.py", "config.wsgi"], cwd=self.root, env=self.env
-        )
-        wait_until_up(self.port, time.monotonic() + 90)
-        return self
-
-    def __exit__(self, *exc):
-        stop_gunicorn(self.process)
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--database-url", required=True)
@@ -128,7 +107,7 @@ def main() -> int:
         sides.append((name, Path(path).resolve(), port, env))
     print(f"pool: {len(paths)} distinct URLs; {published:,} published cases", flush=True)
     results = []
-    servers = [Server(root, port, env) for _, root, port, env in sides]
+    servers = [Gunicorn(root, port, env) for _, root, port, env in sides]
     for server in servers:
         server.__enter__()
     try:

@@ -40,6 +40,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from _server import wait_until_up
+
 ROOT = Path(__file__).resolve().parent.parent
 HOST = "127.0.0.1"
 # Share of requests per kind of page (normalised over the kinds the site has).
@@ -412,6 +414,27 @@ def stop_gunicorn(server: subprocess.Popen) -> None:
         server.wait(timeout=40)
     except subprocess.TimeoutExpired:
         server.kill()
+
+
+class Gunicorn:
+    """gunicorn with the production settings (gunicorn.conf.py) from ``root`` on ``port``,
+    for a ``with`` block; the benchmarks that compare checkouts start one per side."""
+
+    def __init__(self, root: Path, port: int, env: dict):
+        self.root, self.port, self.env = root, port, env
+        self.process = None
+
+    def __enter__(self):
+        refuse_busy_port(self.port)
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "-c", "gunicorn.conf.py", "config.wsgi"], cwd=self.root, env=self.env
+        )
+        wait_until_up(self.port, time.monotonic() + 90)
+        return self
+
+    def __exit__(self, *exc):
+        stop_gunicorn(self.process)
 
 
 def main() -> int:
