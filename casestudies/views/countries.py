@@ -5,11 +5,13 @@ from django.db.models import Count, Prefetch, Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext
+from pyroaring import BitMap
 
 from ..facets import CaseQuery
 from ..models import Case, Country
 from ..models.country_names import sort_key
-from ..reads.crosstab import crosstab, link_source
+from ..reads import case_index
+from ..reads.crosstab import Crosstab, crosstab, link_source
 from ..reads.matrix import AXES
 
 COUNTRY_PAGE_CASES = 25
@@ -52,14 +54,38 @@ def _shares(counts, country_pk, term_pk) -> tuple[Share, Share]:
     return here, Share(counts.cols.get(term_pk, 0), counts.total)
 
 
-def country_profile(country: Country) -> tuple[int, int, list[tuple[str, list[ProfileRow]]]]:
+def indexed_counts(index: "case_index.CaseIndex", country_pk, key: str) -> Crosstab:
+    """This country's row of the country-by-``key`` cross-tabulation of all published
+    cases, from the case index's bitmaps (no query): as ``crosstab`` gives it.
+
+    A cell is |country ∩ term|, the row total |country|, a column total |term|, the
+    total every published case; "not stated" (None) the cases with no term of ``key``.
+    """
+    terms = index.by_pk[key]
+    here = index.by_pk[case_index.RELATED_COUNTRY].get(country_pk)
+    if here is None:
+        here = BitMap()  # a country no published case has
+    stated = BitMap().union(*terms.values())
+    cells = {(country_pk, pk): here.intersection_cardinality(found) for pk, found in terms.items()}
+    cols = {pk: len(found) for pk, found in terms.items()}
+    total = len(index.published)
+    cells[country_pk, None] = len(here) - here.intersection_cardinality(stated)
+    cols[None] = total - len(stated)
+    return Crosstab(cells, {country_pk: len(here)}, cols, total)
+
+
+def country_profile(
+    country: Country, index: "case_index.CaseIndex | None" = None
+) -> tuple[int, int, list[tuple[str, list[ProfileRow]]]]:
     """The country's mix of each profile dimension beside the atlas's.
 
     Shares are of cases (a case with two provider types counts for both, so a
-    dimension's shares can add up to more than 100%). Each dimension is one
-    country-by-term cross-tabulation of all published cases (the matrix's, so
-    cached alike on PostgreSQL): this country's cells beside the column totals.
-    Runs two queries per dimension (counts, terms), whatever the data.
+    dimension's shares can add up to more than 100%). Each dimension's counts are
+    this country's row of a country-by-term cross-tabulation of all published cases
+    beside the column totals: from the case ``index`` (built under the current data
+    stamp: bitmap intersections, no query) when given, else in SQL (the matrix's
+    crosstab, cached alike on PostgreSQL). One query per dimension for its terms,
+    and in SQL one more for the counts, whatever the data.
     """
     atlas_ids = Case.objects.published().order_by().values("pk")
     countries = partial(link_source, field_name="countries")
@@ -67,7 +93,10 @@ def country_profile(country: Country) -> tuple[int, int, list[tuple[str, list[Pr
     profile = []
     for key in PROFILE_AXES:
         axis = AXES[key]
-        counts = crosstab(atlas_ids, countries, partial(axis.source, dimension=None))
+        if index is not None:
+            counts = indexed_counts(index, country.pk, key)
+        else:
+            counts = crosstab(atlas_ids, countries, partial(axis.source, dimension=None))
         here_total, atlas_total = counts.rows.get(country.pk, 0), counts.total
         rows = [
             ProfileRow(str(term), term.slug, *_shares(counts, country.pk, term.pk))
@@ -95,7 +124,6 @@ def country_detail(request, code):
     country = get_object_or_404(
         Country.objects.select_related("world_region", "welfare_tradition"), code=code.upper()
     )
-    here_total, atlas_total, profile = country_profile(country)
     # The list's own query with this country ticked: a search (q) here finds the same
     # cases in the same order as the case list (and its extracts) with these two filters.
     params = QueryDict(mutable=True)
@@ -104,6 +132,12 @@ def country_detail(request, code):
     if q.strip():
         params["q"] = q
     query = CaseQuery(params)
+    # The profile's counts from the worker's case index where it was built under the
+    # data stamp as committed now (the stamp read once, for the list's query too).
+    index = None
+    if query.current_stamp is not None:
+        index = case_index.current(query.db.alias, query.current_stamp)
+    here_total, atlas_total, profile = country_profile(country, index)
     # The first cases by title (by relevance when searching); the rest are one link
     # away in the paginated list.
     cases = query.cases.select_related("chapter").prefetch_related(
