@@ -17,7 +17,10 @@ from ..reads.matrix import AXES
 COUNTRY_PAGE_CASES = 25
 # Fewer cases than this and a share is an anecdote: the page says so beside it.
 SMALL_SAMPLE = 5
-# The dimensions whose mix a country page sets beside the whole atlas's.
+# The dimensions whose mix a country page sets beside the whole atlas's. Each a case's
+# own many-to-many terms: "not stated" from the case index is then the cases outside
+# the union of the terms' bitmaps (not so for a country group, which a case can reach
+# through one country and lack through another; see ``indexed_counts``).
 PROFILE_AXES = ("participation_form", "provider_type", "policy_field")
 
 
