@@ -21,7 +21,7 @@ ALLOWED: dict[str, set[str]] = {
     "plumbing": {"models", "releases"},
     "facets": {"models", "plumbing", "datastamp", "reads"},
     "reads": {"models", "plumbing", "datastamp", "facets", "benchmark"},
-    "benchmark": {"models", "reads"},
+    "benchmark": {"models", "reads", "extracts"},
     "extracts": {"models", "plumbing", "facets", "reads", "tabular"},
     "importing": {"models", "tabular", "writes"},
     "releases": {"models", "plumbing", "reads", "extracts", "tabular"},
@@ -49,7 +49,7 @@ ALLOWED: dict[str, set[str]] = {
         "benchmark",
     },
     "urls": {"views", "plumbing"},
-    "apps": {"datastamp", "reads"},
+    "apps": {"datastamp", "reads", "extracts"},
 }
 
 

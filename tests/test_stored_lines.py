@@ -23,7 +23,6 @@ from casestudies.models import (
     Source,
     WorldRegion,
 )
-from casestudies.reads.search_index import deferred_index
 from casestudies.tabular.columns import ExportContext, case_columns, outcome_dimensions
 
 from .factories import (
@@ -180,7 +179,7 @@ def test_a_case_without_a_stored_line_is_rendered_in_the_same_query(stored):
 
 
 def test_a_deferred_bulk_load_renders_its_lines_at_the_end(stored):
-    with deferred_index(connection, "c.title LIKE 'Bulk%%'"):
+    with stored_lines.deferred_derived_data(connection, "c.title LIKE 'Bulk%%'"):
         CaseFactory.create_batch(3, title=factory_title())
         with connection.cursor() as cursor:
             cursor.execute(

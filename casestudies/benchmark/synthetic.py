@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.db.models import Count
 
+from ..extracts.stored_lines import deferred_derived_data
 from ..models import (
     DIMENSIONS,
     Case,
@@ -38,7 +39,6 @@ from ..models import (
     ProviderType,
     Source,
 )
-from ..reads.search_index import deferred_index
 
 SYNTHETIC_SOURCE_SLUG = "synthetic-benchmark-data"
 SYNTHETIC_SOURCE_TITLE = "Synthetic benchmark data"
@@ -248,7 +248,7 @@ def synthetic_cases_generate(*, count: int, seed: int, batch_size: int = BATCH_S
     influence_ids = list(InfluenceLevel.objects.order_by("order").values_list("pk", flat=True))
 
     synthetic_cases_delete()
-    with transaction.atomic(), deferred_index(connection, "c.is_synthetic"):
+    with transaction.atomic(), deferred_derived_data(connection, "c.is_synthetic"):
         # The search index's triggers cost more than the inserts themselves (they
         # rebuild a case's document per link statement): deferred, the index is
         # rebuilt once at the end, in the same transaction.

@@ -14,8 +14,9 @@ Kept current like the search document (casestudies/reads/search_index.py): state
 triggers on every table a line reads (the case; its link tables, outcomes and sources;
 the vocabularies, countries and their regions and traditions, chapters, sources,
 influence levels, outcome directions) re-render the lines of the cases the statement
-touched, in the same transaction. Bulk loads that defer the search index
-(``deferred_index``) defer these too, and re-render once at the end.
+touched, in the same transaction. Bulk loads defer both (``deferred_derived_data``:
+the search index's ``deferred_index``, whose setting these triggers obey too) and
+re-render once at the end.
 
 What the stored lines cannot follow is their *columns*: the outcome dimensions are
 columns, and the SQL comes from the app's code. The state table keeps a signature of
@@ -30,11 +31,13 @@ import hashlib
 import logging
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.db import DatabaseError, connections
 
 from ..models import CaseSource, Chapter, Country, Outcome, m2m_link
+from ..reads.search_index import deferred_index
 from ..tabular.columns import ExportContext, case_columns, outcome_dimensions
 from . import pg_csv
 from .records import VOCAB_FIELDS
@@ -314,6 +317,16 @@ def refresh_cases(connection, case_filter: str = "TRUE") -> None:
         ids = [row[0] for row in cursor.fetchall()]
         for start in range(0, len(ids), REFRESH_CHUNK):
             cursor.execute(f"SELECT {REFRESH}(%s)", [ids[start : start + REFRESH_CHUNK]])
+
+
+@contextmanager
+def deferred_derived_data(connection, case_filter: str = "TRUE"):
+    """Inside a transaction: neither the search index nor these lines follow each
+    statement; at the end the cases ``case_filter`` (SQL on alias ``c``) selects get
+    both again, once. For bulk loads (the synthetic benchmark cases)."""
+    with deferred_index(connection, case_filter):
+        yield
+    refresh_cases(connection, case_filter)
 
 
 # --- reading -------------------------------------------------------------------------------

@@ -479,9 +479,9 @@ def deferred_index(connection, case_filter: str = "TRUE"):
 
     PostgreSQL: the triggers see ``atlas.search_deferred`` and do nothing; on exit
     the vectors of the cases ``case_filter`` (SQL on alias ``c``) selects are
-    recomputed in one statement, and their cases.csv lines (extracts/stored_lines.py,
-    whose triggers obey the same setting) rendered again. SQLite: the triggers are
-    dropped and ``install`` rebuilds the index.
+    recomputed in one statement (cases.csv's stored lines obey the same setting:
+    ``extracts.stored_lines.deferred_derived_data`` defers both). SQLite: the triggers
+    are dropped and ``install`` rebuilds the index.
     """
     from django.apps import apps
 
@@ -496,10 +496,6 @@ def deferred_index(connection, case_filter: str = "TRUE"):
                 f"UPDATE {case} c SET search_vector = casestudies_case_search_document(c) "
                 f"WHERE {case_filter}"
             )
-        # cases.csv's stored lines skip their work under the same setting.
-        from ..extracts.stored_lines import refresh_cases
-
-        refresh_cases(connection, case_filter)
     elif connection.vendor == "sqlite" and sqlite_has_fts5(connection):
         drop_sqlite_triggers(connection)
         yield
