@@ -31,6 +31,7 @@ from django.http import QueryDict
 from django.utils.functional import lazy
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from pyroaring import BitMap
 
 from ..facets import CaseQuery
 from ..facets.definitions import (
@@ -296,9 +297,66 @@ def read_shape(params: QueryDict) -> Shape:
 # --- step 2: the counts (casestudies.reads.crosstab) ------------------------------------------
 
 
+# The axes whose values the case index's bitmaps give as the SQL does, by key: a case's
+# own terms and its chapter (a case without any value is "not stated"). Not the country
+# groups: a case can reach a tradition through one country and lack it through another
+# (both a value and "not stated" in SQL), which the bitmaps do not say.
+INDEXED_AXES = frozenset(
+    f.param for f in TERM_FACETS if isinstance(f, (ManyToManyFacet, ChapterFacet))
+) | {OUTCOME_AXIS.key}
+
+
+def _indexed_values(index, axis: Axis, dimension, selected) -> dict:
+    """{value: the ``selected`` cases with it} for the values some have, None (not
+    stated) for those with none, as the crosstab's LEFT JOIN groups them."""
+    if axis.key == OUTCOME_AXIS.key:
+        found = {
+            direction: selected & cases
+            for (dim, direction), cases in index.by_pair.items()
+            if dim == dimension.pk
+        }
+    else:
+        found = {pk: selected & cases for pk, cases in index.by_pk[axis.key].items()}
+    found = {value: cases for value, cases in found.items() if cases}
+    lacking = selected - BitMap().union(*found.values())
+    if lacking:
+        found[None] = lacking
+    return found
+
+
+def _count_in_memory(shape: Shape, query: CaseQuery) -> Crosstab | None:
+    """The crosstab from the case index (no query), where it holds the filters and both
+    axes (``INDEXED_AXES``) under the current stamp; else None (SQL counts)."""
+    if not {shape.rows.key, shape.cols.key} <= INDEXED_AXES:
+        return None
+    found = query.selected_in_memory()
+    if found is None:
+        return None
+    index, selected = found
+    dimension = shape.outcome_dimension
+    rows = _indexed_values(index, shape.rows, dimension, selected)
+    cols = _indexed_values(index, shape.cols, dimension, selected)
+    cells = {}
+    for r, in_row in rows.items():
+        for c, in_col in cols.items():
+            if n := in_row.intersection_cardinality(in_col):
+                cells[r, c] = n
+    return Crosstab(
+        cells,
+        {r: len(found) for r, found in rows.items()},
+        {c: len(found) for c, found in cols.items()},
+        len(selected),
+    )
+
+
 def count(shape: Shape, filters: QueryDict) -> Crosstab:
-    """Distinct cases per cell, row, column and in all, for the list's filters."""
-    case_ids = CaseQuery(filters).cases.order_by().values("pk")
+    """Distinct cases per cell, row, column and in all, for the list's filters: from
+    the case index where it holds them (``_count_in_memory``), else one statement."""
+    query = CaseQuery(filters)
+    counted = _count_in_memory(shape, query)
+    if counted is not None:
+        return counted
+    case_ids = query.cases.order_by().values("pk")
     dimension = shape.outcome_dimension
     return crosstab(
         case_ids,
