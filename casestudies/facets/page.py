@@ -106,8 +106,8 @@ class IndexedRows:
     case); ``count``: how many that is.
     """
 
-    def __init__(self, index, selected, sort: str, count: int, using: str):
-        self.index, self.selected, self.sort = index, selected, sort
+    def __init__(self, index, selected, order: list, count: int, using: str):
+        self.index, self.selected, self.order = index, selected, order
         self._count, self.using = count, using
 
     def count(self) -> int:
@@ -118,7 +118,7 @@ class IndexedRows:
 
     def __getitem__(self, window: slice) -> list[Case]:
         start, stop = window.start or 0, window.stop if window.stop is not None else self._count
-        positions = self.index.page(self.selected, self.sort, start, max(0, stop - start))
+        positions = case_index.page_in(self.order, self.selected, start, max(0, stop - start))
         pks = [self.index.pk_at(p) for p in positions]
         loaded = (
             Case.objects.using(self.using).select_related("chapter").only(*ROW_FIELDS).in_bulk(pks)
@@ -149,11 +149,13 @@ class IndexedRows:
 
 def list_rows(query) -> "IndexedRows | QuerySet":
     """What the list's paginator pages for the ``CaseQuery`` ``query``: its cases from
-    the case index where it holds the query and its order, else the SQL query
-    (``cases_for_list``, whose rows get their cells from ``cells_from_prefetched``)."""
+    the case index where it holds the query and its order (relevance included: the
+    search's hits come grouped by rank), else the SQL query (``cases_for_list``, whose
+    rows get their cells from ``cells_from_prefetched``)."""
     found = query.selected_in_memory()
-    if found is None or query.sort not in case_index.LIST_ORDERS:
+    order = None if found is None else query.order_in_memory(found[0])
+    if order is None:
         return query.cases_for_list()
     index, selected = found
     selected = None if selected is index.published else selected
-    return IndexedRows(index, selected, query.sort, query.count(), query.db.alias)
+    return IndexedRows(index, selected, order, query.count(), query.db.alias)

@@ -22,7 +22,7 @@ from functools import cached_property, reduce
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.expressions import RawSQL
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
@@ -44,36 +44,6 @@ IN_MEMORY_FILTERS = {
     "year_to",
     "q",
 }
-
-
-# Ranking a search, the list reads its rows by id (``IdIn``) from the case index's
-# selection of at most this many cases. At 100,000 cases a search with two filters
-# (438 cases) then reads its page in ~2 ms instead of ~30 (joining both filters' link
-# tables before ranking), with one filter (2,792) in ~20 instead of ~170; above
-# ~5,000, fetching the rows one by one id costs more than the search's own plan.
-# Sorted by a column, the SQL walks that column's index and stops at the page.
-LISTED_BY_ID_MAX = 5_000
-
-
-class IdIn(Expression):
-    """``id = ANY(%s)`` (PostgreSQL): one array parameter, however many ids."""
-
-    output_field = BooleanField()
-
-    def __init__(self, ids):
-        super().__init__()
-        self.ids = list(ids)
-
-    def resolve_expression(
-        self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False
-    ):
-        clone = self.copy()
-        clone.pk = Case._meta.pk.get_col(query.get_initial_alias())
-        return clone
-
-    def as_sql(self, compiler, connection):
-        column, params = compiler.compile(self.pk)
-        return f"{column} = ANY(%s)", [*params, self.ids]
 
 
 @dataclass(frozen=True)
@@ -185,6 +155,8 @@ class CaseQuery:
         self.filterset = CaseFilterSet(self.params, queryset=base).validated()
         self.data = self.filterset.form.cleaned_data
         self.q = self.data.get("q") or ""
+        # The search's matches from the case index (``_search_matches``), once counted.
+        self.search_hits: case_index.Hits | None = None
         search = self.filterset.search
         # Several words mean all of them; when no case has them all (under the other
         # filters too), any of them, ranked: one EXISTS query decides.
@@ -232,30 +204,13 @@ class CaseQuery:
     def cases_for_list(self) -> QuerySet:
         """``cases`` with what a result row shows pre-loaded: 3 queries per page, fixed.
 
-        Where the case index gives the selection (as for the counts) and it is not
-        large, the rows are read by their ids (``id = ANY``) rather than through
-        every filter's link table and the search's index: the same cases, in the
-        same order (see ``LISTED_BY_ID_MAX``).
+        What the list pages where the case index cannot (``facets.page.list_rows``).
         """
-        return (
-            self._in_order(self._listed())
-            .select_related("chapter")
-            .prefetch_related(
-                Prefetch("countries", queryset=Country.objects.order_by("name")),
-                "policy_fields",
-                "participation_forms",
-            )
+        return self.cases.select_related("chapter").prefetch_related(
+            Prefetch("countries", queryset=Country.objects.order_by("name")),
+            "policy_fields",
+            "participation_forms",
         )
-
-    def _listed(self) -> QuerySet:
-        """The selected cases, unordered: by id from the case index where it can say."""
-        if self.sort != "relevance" or self.filterset.rank is None:
-            return self.filtered  # an ordered column's index finds the first page sooner
-        found = self.selected_in_memory()
-        if found is None or len(found[1]) > LISTED_BY_ID_MAX:
-            return self.filtered
-        index, selected = found
-        return self.filterset.queryset.filter(IdIn(index.pk_at(p) for p in selected))
 
     @property
     def is_filtered(self) -> bool:
@@ -400,23 +355,51 @@ class CaseQuery:
             return None
         return index, selections
 
-    def _search_matches(self, index):
+    def _search_matches(self, index) -> BitMap | None:
         """The cases the search alone matches, as the index's positions (one query,
         none when this worker's index met the same search lately); None if the
-        index lacks one of them."""
+        index lacks one of them. Where the search ranks, the same query groups them by
+        relevance (``search_hits``): the page then needs no ranking query."""
         others = [name for name in self.data if name != "q"]
-        qs = self.filterset.queryset_without(*others).order_by().values("pk")
+        qs = self.filterset.queryset_without(*others).order_by()
+        rank = self.filterset.rank
+        ranked = rank is not None
+        qs = qs.annotate(_relevance=rank).values("pk", "_relevance") if ranked else qs.values("pk")
         try:
             sql, sql_params = qs.query.sql_with_params()
         except EmptyResultSet:  # a search of punctuation only: no case
-            return BitMap()
+            self.search_hits = case_index.Hits(BitMap(), [] if ranked else None)
+            return self.search_hits.cases
 
-        def find():
+        def find() -> case_index.Hits | None:
             with self.db.cursor() as cursor:
-                cursor.execute(f"SELECT array_agg(s.id) FROM ({sql}) s(id)", sql_params)  # noqa: S608
-                return index.cases_of(cursor.fetchone()[0] or [])
+                if not ranked:
+                    cursor.execute(f"SELECT array_agg(s.id) FROM ({sql}) s(id)", sql_params)  # noqa: S608
+                    cases = index.cases_of(cursor.fetchone()[0] or [])
+                    return None if cases is None else case_index.Hits(cases)
+                # Hashing the few distinct ranks costs ~10 ms more than listing the ids
+                # (100,000 matches); ranking them again for the page would cost ~45.
+                cursor.execute(
+                    f"SELECT s.r, array_agg(s.id) FROM ({sql}) s(id, r) GROUP BY s.r",  # noqa: S608
+                    sql_params,
+                )
+                groups = sorted(cursor.fetchall(), key=lambda row: row[0], reverse=True)
+            by_rank = [index.cases_of(ids) for _, ids in groups]
+            if any(group is None for group in by_rank):
+                return None
+            return case_index.Hits(BitMap().union(*by_rank), by_rank)
 
-        return index.search_cache((sql, tuple(sql_params)), find)
+        self.search_hits = index.search_cache((sql, tuple(sql_params)), find)
+        return None if self.search_hits is None else self.search_hits.cases
+
+    def order_in_memory(self, index) -> list[BitMap] | None:
+        """The list's order as the case index's groups of positions (see
+        ``CaseQuery.cases``), or None where only SQL can sort: relevance from the
+        search's hits, the columns the index holds from the index."""
+        if self.sort == "relevance" and self.filterset.rank is not None:
+            return None if self.search_hits is None else self.search_hits.by_rank
+        # Relevance without a rank (a search of exclusions only) sorts by title.
+        return index.order(case_index.SORT_TITLE if self.sort == "relevance" else self.sort)
 
     def _count_rows(self, params: list[str]) -> dict:
         """The counts of the facets ``params`` and the result count ("count"): one query.

@@ -97,6 +97,17 @@ class Chosen:
 
 
 @dataclass(frozen=True)
+class Hits:
+    """The cases a search alone matches (positions), and where it ranks, the same cases
+    in groups of equal relevance from the most relevant down (each group iterates in
+    title order, the list's tie-break): the list's page in relevance order for any
+    filters, with no query."""
+
+    cases: BitMap
+    by_rank: list[BitMap] | None = None
+
+
+@dataclass(frozen=True)
 class Term:
     """One value of a facet: its URL key, its label (English) and its cases."""
 
@@ -288,8 +299,9 @@ class CaseIndex:
         return result
 
     def search_cache(self, key, find):
-        """A search's matches (a BitMap, or None) from this index's small cache, or
-        ``find()`` (which queries) and kept: the same words recur within a stamp."""
+        """A search's :class:`Hits` (or None) from this index's small cache, or
+        ``find()`` (which queries) and kept: the same words recur within a stamp, with
+        other filters, on other pages."""
         with self._searches_lock:
             if key in self._searches:
                 self._searches.move_to_end(key)
@@ -336,25 +348,17 @@ class CaseIndex:
 
     # --- the case list's page --------------------------------------------------------
 
+    def order(self, sort: str) -> list[BitMap] | None:
+        """The list's order ``sort`` as groups of positions in turn (within a group, title
+        order); None for an order the index does not hold (the caller sorts in SQL)."""
+        return self._orders.get(sort)
+
     def page(self, selected: BitMap | None, sort: str, offset: int, limit: int) -> list[int] | None:
         """The positions of the ``selected`` cases (None: every published case) from
         ``offset`` on, at most ``limit``, in the list's order ``sort``; None for an
         order the index does not hold (the caller sorts in SQL)."""
-        groups = self._orders.get(sort)
-        if groups is None:
-            return None
-        chosen: list[int] = []
-        for group in groups:
-            n = len(group) if selected is None else selected.intersection_cardinality(group)
-            if offset >= n:
-                offset -= n
-                continue
-            members = group if selected is None else selected & group
-            chosen += members[offset : offset + limit - len(chosen)]
-            offset = 0
-            if len(chosen) >= limit:
-                break
-        return chosen
+        groups = self.order(sort)
+        return None if groups is None else page_in(groups, selected, offset, limit)
 
     def pk_at(self, position: int) -> int:
         return self.pks[position]
@@ -401,6 +405,23 @@ class CaseIndex:
             if len(chosen) >= max_same_field:
                 break
         return Chosen([self.pks[p] for p in chosen], same_chapter, len(siblings))
+
+
+def page_in(groups: list[BitMap], selected: BitMap | None, offset: int, limit: int) -> list[int]:
+    """The positions of the ``selected`` cases (None: all) from ``offset`` on, at most
+    ``limit``, in the order of ``groups`` (each group in title order)."""
+    chosen: list[int] = []
+    for group in groups:
+        n = len(group) if selected is None else selected.intersection_cardinality(group)
+        if offset >= n:
+            offset -= n
+            continue
+        members = group if selected is None else selected & group
+        chosen += members[offset : offset + limit - len(chosen)]
+        offset = 0
+        if len(chosen) >= limit:
+            break
+    return chosen
 
 
 def _union(bitmaps) -> BitMap:
