@@ -32,6 +32,7 @@ from pyroaring import BitMap
 from .. import datastamp
 from ..models import Case, Country, outcome_label
 from ..reads import case_index
+from . import search_hits
 from .definitions import OUTCOME_FACET, TERM_FACETS, CountBase
 from .filterset import SORTS, CaseFilterSet, clean_params
 
@@ -156,7 +157,7 @@ class CaseQuery:
         self.data = self.filterset.form.cleaned_data
         self.q = self.data.get("q") or ""
         # The search's matches from the case index (``_search_matches``), once counted.
-        self.search_hits: case_index.Hits | None = None
+        self.hits: case_index.Hits | None = None
         search = self.filterset.search
         # Several words mean all of them; when no case has them all (under the other
         # filters too), any of them, ranked: one EXISTS query decides.
@@ -359,7 +360,7 @@ class CaseQuery:
         """The cases the search alone matches, as the index's positions (one query,
         none when this worker's index met the same search lately); None if the
         index lacks one of them. Where the search ranks, the same query groups them by
-        relevance (``search_hits``): the page then needs no ranking query."""
+        relevance (``hits``): the page then needs no ranking query."""
         others = [name for name in self.data if name != "q"]
         qs = self.filterset.queryset_without(*others).order_by()
         rank = self.filterset.rank
@@ -368,36 +369,21 @@ class CaseQuery:
         try:
             sql, sql_params = qs.query.sql_with_params()
         except EmptyResultSet:  # a search of punctuation only: no case
-            self.search_hits = case_index.Hits(BitMap(), [] if ranked else None)
-            return self.search_hits.cases
+            self.hits = case_index.Hits(BitMap(), [] if ranked else None)
+            return self.hits.cases
 
         def find() -> case_index.Hits | None:
-            with self.db.cursor() as cursor:
-                if not ranked:
-                    cursor.execute(f"SELECT array_agg(s.id) FROM ({sql}) s(id)", sql_params)  # noqa: S608
-                    cases = index.cases_of(cursor.fetchone()[0] or [])
-                    return None if cases is None else case_index.Hits(cases)
-                # Hashing the few distinct ranks costs ~10 ms more than listing the ids
-                # (100,000 matches); ranking them again for the page would cost ~45.
-                cursor.execute(
-                    f"SELECT s.r, array_agg(s.id) FROM ({sql}) s(id, r) GROUP BY s.r",  # noqa: S608
-                    sql_params,
-                )
-                groups = sorted(cursor.fetchall(), key=lambda row: row[0], reverse=True)
-            by_rank = [index.cases_of(ids) for _, ids in groups]
-            if any(group is None for group in by_rank):
-                return None
-            return case_index.Hits(BitMap().union(*by_rank), by_rank)
+            return search_hits.find(self.db, index, sql, sql_params, ranked)
 
-        self.search_hits = index.search_cache((sql, tuple(sql_params)), find)
-        return None if self.search_hits is None else self.search_hits.cases
+        self.hits = index.search_cache((sql, tuple(sql_params)), find)
+        return None if self.hits is None else self.hits.cases
 
     def order_in_memory(self, index) -> list[BitMap] | None:
         """The list's order as the case index's groups of positions (see
         ``CaseQuery.cases``), or None where only SQL can sort: relevance from the
         search's hits, the columns the index holds from the index."""
         if self.sort == "relevance" and self.filterset.rank is not None:
-            return None if self.search_hits is None else self.search_hits.by_rank
+            return None if self.hits is None else self.hits.by_rank
         # Relevance without a rank (a search of exclusions only) sorts by title.
         return index.order(case_index.SORT_TITLE if self.sort == "relevance" else self.sort)
 

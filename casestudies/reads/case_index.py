@@ -106,6 +106,21 @@ class Hits:
     cases: BitMap
     by_rank: list[BitMap] | None = None
 
+    def to_shared(self) -> tuple:
+        """What another worker's index built under the same stamp reads back
+        (``from_shared``): positions depend only on the data, so they carry over."""
+        if self.by_rank is None:
+            return (self.cases.serialize(), None)
+        return (None, [group.serialize() for group in self.by_rank])
+
+    @classmethod
+    def from_shared(cls, value: tuple) -> "Hits":
+        cases, by_rank = value
+        if by_rank is None:
+            return cls(BitMap.deserialize(cases))
+        groups = [BitMap.deserialize(group) for group in by_rank]
+        return cls(BitMap().union(*groups), groups)
+
 
 @dataclass(frozen=True)
 class Term:
