@@ -10,8 +10,9 @@ import time
 import pytest
 
 from casestudies.extracts.slots import take_slot
+from casestudies.models import Case
 
-from .factories import CaseFactory
+from .factories import CaseFactory, OutcomeFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -23,6 +24,7 @@ def one_slot(settings, tmp_path):
     settings.EXTRACT_MAX_CONCURRENT = 1
     settings.EXTRACT_RETRY_AFTER = 7
     settings.EXTRACT_SLOTS_DIR = str(tmp_path / "slots")
+    settings.EXTRACT_UNCAPPED_ROWS = -1  # every download takes a slot, even an empty one
     CaseFactory.create_batch(2)
 
 
@@ -66,6 +68,22 @@ def test_one_case_and_the_pages_are_not_capped(client, one_slot):
     assert client.get(f"/cases/{case.slug}.csv").status_code == 200
     assert client.get("/cases/").status_code == 200
     assert client.get("/matrix.csv").status_code == 200
+    held.release()
+
+
+@pytest.mark.parametrize("url", ["/cases.csv", "/outcomes.json", "/extract.zip"])
+def test_a_download_of_few_rows_takes_no_slot(client, one_slot, settings, url):
+    """Up to EXTRACT_UNCAPPED_ROWS rows a download is sent while the slots are taken;
+    one row more and it waits for a slot like any large one."""
+    for case in Case.objects.all():
+        OutcomeFactory(case=case)
+    held = take_slot()
+    settings.EXTRACT_UNCAPPED_ROWS = 2
+    small = client.get(url)
+    assert small.status_code == 200 and small["X-Row-Count"] == "2"
+    b"".join(small.streaming_content)
+    settings.EXTRACT_UNCAPPED_ROWS = 1
+    _assert_refused(client.get(url))
     held.release()
 
 

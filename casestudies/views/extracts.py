@@ -27,7 +27,7 @@ from ..extracts.queries import (
     wants_bom,
 )
 from ..extracts.records import iter_records
-from ..extracts.slots import one_of_few
+from ..extracts.slots import ROW_COUNT_HEADER, one_of_few
 from ..extracts.writers import stream_csv, stream_json
 from ..models import Case, Outcome
 from ..plumbing.bad_parameter import BadParameter
@@ -50,9 +50,6 @@ JSON_TYPE = "application/json; charset=utf-8"
 def _context(request) -> ExportContext:
     """Runs one query (the outcome dimensions, which are columns)."""
     return ExportContext(dimensions=outcome_dimensions(), base_url=request.build_absolute_uri("/"))
-
-
-ROW_COUNT_HEADER = "X-Row-Count"
 
 
 def _labels(request) -> Labels | None:

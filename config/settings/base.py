@@ -178,6 +178,9 @@ EXTRACT_STORED_LINES = env_bool("EXTRACT_STORED_LINES", True)
 # Keep it below the number of workers so that pages always find one free. 0 = no cap.
 EXTRACT_MAX_CONCURRENT = env_int("EXTRACT_MAX_CONCURRENT", 1)
 EXTRACT_RETRY_AFTER = env_int("EXTRACT_RETRY_AFTER", 10)
+# A download of at most this many rows (cases, or outcome rows) takes no slot: from the
+# stored lines it costs about what a page does (a few hundred cases: ~40 ms).
+EXTRACT_UNCAPPED_ROWS = env_int("EXTRACT_UNCAPPED_ROWS", 2000)
 # The slots' lock files (casestudies/extracts/slots.py); every worker of a host must share it.
 EXTRACT_SLOTS_DIR = env_str("EXTRACT_SLOTS_DIR") or str(
     Path(tempfile.gettempdir()) / "coproduction-atlas-extract-slots"
