@@ -5,7 +5,7 @@ at once held every worker, and the other pages waited 12-15 s. So each such down
 takes a slot first, and a request that finds none gets a 503 with ``Retry-After``
 at once (a researcher's script retries; a page visitor never meets it).
 
-Only downloads of more than ``EXTRACT_UNCAPPED_ROWS`` rows take a slot (``one_of_few``):
+Only downloads of more than ``EXTRACT_UNCAPPED_ROWS`` rows take a slot (``capped``):
 a small one costs no more than a page.
 
 A slot is a lock file held with ``flock``: the lock is shared by every worker
@@ -23,9 +23,7 @@ download limit must not become an outage.
 import fcntl
 import logging
 import os
-import sys
 import weakref
-from functools import wraps
 from pathlib import Path
 
 from django.conf import settings
@@ -34,7 +32,7 @@ from django.http import HttpResponse
 logger = logging.getLogger(__name__)
 
 # Extract responses carry the row count so that clients can check completeness (and
-# so that ``one_of_few`` knows a download's size before sending it).
+# so that ``capped`` knows a download's size before sending it).
 ROW_COUNT_HEADER = "X-Row-Count"
 
 
@@ -90,43 +88,32 @@ def too_many_response() -> HttpResponse:
     return response
 
 
-def one_of_few(view):
-    """Send ``view``'s download (a whole-list extract) only while holding a slot if it
-    is large; else a 503.
+def capped(content, rows: int, respond):
+    """``respond(content)``, the streaming response of a whole-list download of ``rows``
+    rows, holding a slot while it is sent if it is large; else a 503 at once.
 
-    The view runs first: it validates the query and counts the rows (its
-    ``ROW_COUNT_HEADER``) but sends nothing, since its content streams. A download
-    of at most ``EXTRACT_UNCAPPED_ROWS`` rows is sent at once: from the stored lines a
-    filtered CSV of a few hundred cases takes ~40 ms, no longer than a page, and
-    refusing it (35 % of the load test's filtered CSVs met a taken slot) only made
-    researchers' scripts wait and retry. A larger one takes a slot first.
+    The view has validated the query and counted the rows, but nothing is sent yet.
+    A download of at most ``EXTRACT_UNCAPPED_ROWS`` rows takes no slot: from the
+    stored lines a filtered CSV of a few hundred cases costs ~40 ms, no more than a
+    page, and refusing it (35 % of the load test's filtered CSVs met a taken slot)
+    only made researchers' scripts wait and retry.
     """
-
-    @wraps(view)
-    def bounded(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if settings.EXTRACT_MAX_CONCURRENT <= 0 or not response.streaming:
-            return response
-        if _rows(response) <= settings.EXTRACT_UNCAPPED_ROWS:
-            return response
-        try:
-            slot = take_slot()
-        except OSError as exc:
-            logger.warning("extract slots unavailable, download not capped: %s", exc)
-            return response
-        if slot is None:
-            response.close()  # nothing was sent: its queries and files are let go
-            return too_many_response()
-        # Setting it again keeps the previous content's close() among the closers.
-        response.streaming_content = _ReleasingAtClose(response.streaming_content, slot)
-        return response
-
-    return bounded
-
-
-def _rows(response) -> int:
-    """The rows the view counted; a download that does not say is taken to be large."""
+    if settings.EXTRACT_MAX_CONCURRENT <= 0 or rows <= settings.EXTRACT_UNCAPPED_ROWS:
+        return respond(content)
     try:
-        return int(response[ROW_COUNT_HEADER])
-    except (KeyError, ValueError):
-        return sys.maxsize
+        slot = take_slot()
+    except OSError as exc:
+        logger.warning("extract slots unavailable, download not capped: %s", exc)
+        return respond(content)
+    if slot is None:
+        if close := getattr(content, "close", None):
+            close()  # a started query (the stored lines' COPY) lets its connection go
+        return too_many_response()
+    try:
+        response = respond(content)
+    except BaseException:
+        slot.release()
+        raise
+    # Setting it again keeps the previous content's close() among the closers.
+    response.streaming_content = _ReleasingAtClose(response.streaming_content, slot)
+    return response

@@ -3,7 +3,7 @@
 Each view builds and validates its queryset and runs the first chunk's queries
 *before* it returns the streaming response, so a bad query is a 400 (raised as
 BadParameter), never a 200 that stops half-way. The whole-list downloads run a
-few at a time per host (``one_of_few``: the others get a 503 with Retry-After);
+few at a time per host (``slots.capped``: the others get a 503 with Retry-After);
 one case's CSV or JSON is small and runs at once.
 
 Every download says how many data rows it holds in an ``X-Row-Count`` header
@@ -27,7 +27,7 @@ from ..extracts.queries import (
     wants_bom,
 )
 from ..extracts.records import iter_records
-from ..extracts.slots import ROW_COUNT_HEADER, one_of_few
+from ..extracts.slots import ROW_COUNT_HEADER, capped
 from ..extracts.writers import stream_csv, stream_json
 from ..models import Case, Outcome
 from ..plumbing.bad_parameter import BadParameter
@@ -75,6 +75,11 @@ def _download(content, content_type: str, filename: str, rows: int) -> Streaming
     return response
 
 
+def _list_download(content, content_type: str, filename: str, rows: int):
+    """A whole-list extract: a few large ones at a time per host (``slots.capped``)."""
+    return capped(content, rows, lambda c: _download(c, content_type, filename, rows))
+
+
 def _filename(what: str, extension: str) -> str:
     return f"coproduction-{what}-{timezone.now():%Y-%m-%d}.{extension}"
 
@@ -106,7 +111,6 @@ def _meta(request, *, case=None) -> dict:
     }
 
 
-@one_of_few
 def cases_csv(request):
     bom = wants_bom(request.GET)
     labels = _labels(request)
@@ -114,10 +118,9 @@ def cases_csv(request):
     cases = cases_for_extract(request.GET)
     rows = cases.count()
     content = CasesCsv(cases, case_columns(ctx.dimensions), ctx, bom=bom, labels=labels)
-    return _download(content, CSV_TYPE, _filename("cases", "csv"), rows)
+    return _list_download(content, CSV_TYPE, _filename("cases", "csv"), rows)
 
 
-@one_of_few
 def outcomes_csv(request):
     bom = wants_bom(request.GET)
     labels = _labels(request)
@@ -126,10 +129,9 @@ def outcomes_csv(request):
     count = _outcome_count(cases)
     rows = outcome_pairs(primed(cases, full=False))
     content = stream_csv(rows, _labelled(OUTCOME_COLUMNS, labels), ctx, bom=bom)
-    return _download(content, CSV_TYPE, _filename("outcomes", "csv"), count)
+    return _list_download(content, CSV_TYPE, _filename("outcomes", "csv"), count)
 
 
-@one_of_few
 def cases_json(request):
     labels = _labels(request)
     ctx = _context(request)
@@ -138,10 +140,9 @@ def cases_json(request):
     rows = primed(cases)
     columns = _labelled(case_columns(ctx.dimensions), labels)
     content = stream_json(rows, columns, ctx, key="cases", meta=_meta(request))
-    return _download(content, JSON_TYPE, _filename("cases", "json"), count)
+    return _list_download(content, JSON_TYPE, _filename("cases", "json"), count)
 
 
-@one_of_few
 def outcomes_json(request):
     labels = _labels(request)
     ctx = _context(request)
@@ -150,10 +151,9 @@ def outcomes_json(request):
     rows = outcome_pairs(primed(cases, full=False))
     columns = _labelled(OUTCOME_COLUMNS, labels)
     content = stream_json(rows, columns, ctx, key="outcomes", meta=_meta(request))
-    return _download(content, JSON_TYPE, _filename("outcomes", "json"), count)
+    return _list_download(content, JSON_TYPE, _filename("outcomes", "json"), count)
 
 
-@one_of_few
 def extract_zip(request):
     if "lang" in request.GET:
         # Its datapackage.json describes the fixed columns, and the ZIP is what a
@@ -181,7 +181,7 @@ def extract_zip(request):
         list_url=f"{list_url}?{query}" if query else list_url,
         created=timezone.now(),
     )
-    return _download(content, "application/zip", _filename("extract", "zip"), count)
+    return _list_download(content, "application/zip", _filename("extract", "zip"), count)
 
 
 def _one_case(slug: str):
