@@ -142,3 +142,10 @@ def clock(monkeypatch):
     case_index.forget()
     yield now
     case_index.forget()
+
+
+@pytest.fixture
+def uncached_counts(settings):
+    """Count every time: a rolled-back test can bring the data stamp back to a value
+    counts were cached under with other data."""
+    settings.FACET_CACHE_SECONDS = 0

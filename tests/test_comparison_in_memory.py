@@ -12,7 +12,6 @@ import random
 from functools import partial
 
 import pytest
-from django.db import connection
 from django.http import QueryDict
 
 from casestudies.facets import OUTCOME_FACET, TERM_FACETS, CaseQuery
@@ -21,19 +20,14 @@ from casestudies.reads import choropleth, outcomes
 from casestudies.reads.crosstab import count_by, crosstab
 from casestudies.reads.matrix import AXES, OUTCOME_AXIS
 
-from .test_case_index import _world
+from .index_helpers import INDEX_TESTS, world_of
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
-    ),
-]
+pytestmark = INDEX_TESTS
 
 
 @pytest.fixture
 def world():
-    keys = _world(random.Random(15))
+    keys = world_of(random.Random(15))
     rng = random.Random(16)
     queries = [QueryDict()]
     for facet in [*TERM_FACETS, OUTCOME_FACET]:

@@ -9,27 +9,15 @@ several countries, cases without a country or without a term, drafts).
 import random
 
 import pytest
-from django.db import connection
 
 from casestudies.models import CaseStatus, Country
 from casestudies.reads import case_index
 from casestudies.views.countries import PROFILE_AXES, country_profile
 
 from . import factories
+from .index_helpers import INDEX_TESTS
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
-    ),
-]
-
-
-@pytest.fixture(autouse=True)
-def uncached(settings):
-    # Count every time: a rolled-back test can bring the stamp back to a value cached
-    # with other data.
-    settings.FACET_CACHE_SECONDS = 0
+pytestmark = [*INDEX_TESTS, pytest.mark.usefixtures("uncached_counts")]
 
 
 @pytest.fixture

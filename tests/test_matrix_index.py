@@ -10,7 +10,6 @@ import random
 from functools import partial
 
 import pytest
-from django.db import connection
 from django.http import QueryDict
 
 from casestudies.facets import CaseQuery
@@ -19,24 +18,14 @@ from casestudies.reads import case_index
 from casestudies.reads.crosstab import crosstab
 from casestudies.reads.matrix import AXES, INDEXED_AXES, _count_in_memory, read_shape
 
-from .test_case_index import _world
+from .index_helpers import INDEX_TESTS, world_of
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
-    ),
-]
-
-
-@pytest.fixture(autouse=True)
-def uncached(settings):
-    settings.FACET_CACHE_SECONDS = 0
+pytestmark = [*INDEX_TESTS, pytest.mark.usefixtures("uncached_counts")]
 
 
 @pytest.fixture
 def world():
-    return _world(random.Random(18))
+    return world_of(random.Random(18))
 
 
 def _by_sql(shape, filters):

@@ -14,13 +14,9 @@ from casestudies.facets.page import list_rows
 from casestudies.reads import case_index
 
 from . import factories
+from .index_helpers import INDEX_TESTS
 
-pytestmark = [
-    pytest.mark.django_db,
-    pytest.mark.skipif(
-        connection.vendor != "postgresql", reason="the in-memory index needs the data stamp"
-    ),
-]
+pytestmark = INDEX_TESTS
 
 
 def test_hits_read_back_from_the_shared_cache_are_the_same():
