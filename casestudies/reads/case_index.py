@@ -525,7 +525,8 @@ def build(using: str, stamp=None) -> CaseIndex:
 # A worker rebuilds at most this often: while curators write in quick succession the
 # pages in between use SQL (as SQLite does), never a stale index.
 MIN_REBUILD_SECONDS = 10.0
-# Searches whose matches an index keeps (per worker; each at most ~16 KB at 100,000 cases).
+# Searches whose hits an index keeps (per worker; at 100,000 cases a word's hits take a
+# median 20 KB, at most ~130 KB: docs/performance.md, "A search's hits").
 SEARCHES_KEPT = 256
 
 
