@@ -50,12 +50,24 @@ def current_stamp(connection) -> str | None:
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT s.epoch, d.oid, s.n FROM {STAMP_TABLE} s, pg_database d "
-            "WHERE s.id = 1 AND d.datname = current_database()"
-        )
+        cursor.execute(STAMP_SQL)
         row = cursor.fetchone()
-    return ".".join(str(part) for part in row) if row else None
+    return stamp_of(row)
+
+
+# The stamp's statement: three columns (epoch, database oid, counter), one row or
+# none. Other statements may read it as a subquery (the case page reads it with the
+# case: casestudies/reads/case_page.py), then give its columns to ``stamp_of``.
+STAMP_SQL = (
+    f"SELECT s.epoch, d.oid, s.n FROM {STAMP_TABLE} s, pg_database d "
+    "WHERE s.id = 1 AND d.datname = current_database()"
+)
+STAMP_COLUMNS = 3
+
+
+def stamp_of(row) -> str | None:
+    """The stamp from ``STAMP_SQL``'s columns (None: no row; the epoch is never NULL)."""
+    return ".".join(str(part) for part in row) if row and row[0] is not None else None
 
 
 def rotate_epoch(connection) -> None:

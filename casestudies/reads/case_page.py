@@ -21,6 +21,7 @@ from functools import cache
 from django.db import connections
 from django.utils.translation import get_language
 
+from .. import datastamp
 from ..models import (
     Case,
     CaseSource,
@@ -52,19 +53,27 @@ class CasePage:
     outcomes: list[Outcome]  # each with its dimension and direction, in the page's order
     sources: list[CaseSource]  # each with its source
     related: RelatedCases
+    # The columns of the statement given as ``alongside`` (None: not read).
+    alongside: tuple | None = None
 
 
-def case_page(slug: str) -> CasePage:
+def case_page(slug: str, alongside=None) -> CasePage:
     """The case page of the published case ``slug``. Raises Case.DoesNotExist.
 
-    With the in-memory index: the stamp, the case (one statement), the related
-    cases (one statement; none when it has none). Without: the case
-    ``with_related`` (twelve queries), the SQL choice (three), the related cases
-    ``with_related`` (twelve).
+    With the in-memory index (PostgreSQL): the data stamp, the case and what
+    ``alongside`` asks for in one statement; the related cases in a second (none
+    when it has none). Without: the case ``with_related`` (twelve queries), the SQL
+    choice (three), the related cases ``with_related`` (twelve).
+
+    ``alongside``: a function of the database alias giving a statement of one row
+    (its SQL, parameters and number of columns; or None) to read in the same round
+    trip as a LATERAL subquery (the view asks for the live release it cites); its
+    columns come back as ``CasePage.alongside``, NULLs where it gave no row.
     """
     using = Case.objects.published().db
-    index = case_index.current(using) if coding.COVERS_EVERY_DIMENSION else None
-    page = _from_index(index, slug, using) if index is not None else None
+    page, extra = None, None
+    if coding.COVERS_EVERY_DIMENSION and connections[using].vendor == "postgresql":
+        page, extra = _from_index(slug, using, alongside(using) if alongside else None)
     if page is None:
         case = Case.objects.published().with_related().get(slug=slug)
         page = CasePage(
@@ -73,21 +82,29 @@ def case_page(slug: str) -> CasePage:
             list(case.outcomes.all()),
             list(case.case_sources.all()),
             related_cases(case),
+            extra,
         )
     return page
 
 
-def _from_index(index: case_index.CaseIndex, slug: str, using: str) -> CasePage | None:
-    """None when the case is not in the index (published after its stamp was read)."""
+def _from_index(slug: str, using: str, alongside) -> tuple[CasePage | None, tuple | None]:
+    """The page, and the columns of ``alongside`` (None: not asked). No page when
+    there is no index of the data as committed (the seconds after a write), or the
+    case is not in it (published after its stamp was read)."""
     connection = connections[using]
+    extra_sql, extra_params, width = alongside or ("", (), 0)
     with connection.cursor() as cursor:
-        cursor.execute(_case_sql(using), [CaseStatus.PUBLISHED, slug])
-        row = cursor.fetchone()
-    if row is None:
+        cursor.execute(_first_sql(using, extra_sql), [*extra_params, CaseStatus.PUBLISHED, slug])
+        first = cursor.fetchone()
+    stamp = datastamp.stamp_of(first[: datastamp.STAMP_COLUMNS])
+    extra = first[datastamp.STAMP_COLUMNS : datastamp.STAMP_COLUMNS + width] if alongside else None
+    row = first[datastamp.STAMP_COLUMNS + width :]
+    if row[0] is None:
         raise Case.DoesNotExist(f"No published case {slug!r}.")
-    chosen = index.choose(row[0], MAX_SAME_FIELD, MAX_SAME_CHAPTER)
+    index = case_index.current(using, stamp)
+    chosen = index.choose(row[0], MAX_SAME_FIELD, MAX_SAME_CHAPTER) if index else None
     if chosen is None:
-        return None
+        return None, extra
     book = coding.codebook(index, using)
     case, outcomes, sources = _main(row, book, using)
     language = get_language()
@@ -125,7 +142,7 @@ def _from_index(index: case_index.CaseIndex, slug: str, using: str) -> CasePage 
     related_lists = RelatedCases(
         related(chosen.same_field), related(chosen.same_chapter), chosen.same_chapter_total
     )
-    return CasePage(case, mine, outcomes, sources, related_lists)
+    return CasePage(case, mine, outcomes, sources, related_lists, extra), extra
 
 
 # --- the two statements -------------------------------------------------------------
@@ -173,6 +190,21 @@ def _case_sql(using: str) -> str:
         f"JOIN {_table(Source, q)} b ON b.{q('id')} = ch.{q('source_id')} "
         f"LEFT JOIN {_table(InfluenceLevel, q)} i ON i.{q('id')} = c.{q('users_influence_id')} "
         f"WHERE c.{q('status')} = %s AND c.{q('slug')} = %s"
+    )
+
+
+@cache
+def _first_sql(using: str, alongside: str) -> str:
+    """The page's first statement: one row of the data stamp's columns (NULL: no
+    stamp), the ``alongside`` statement's (if any; NULL: no row) and the case's
+    (``_case_sql``; NULL: no published case of that slug). Its parameters: the
+    ``alongside`` statement's, then the case's status and slug."""
+    extra = f"LEFT JOIN LATERAL ({alongside}) a ON true " if alongside else ""
+    return (
+        f"SELECT st.*, {'a.*, ' if alongside else ''}c.* FROM (SELECT 1) one "
+        f"LEFT JOIN ({datastamp.STAMP_SQL}) st ON true "
+        f"{extra}"
+        f"LEFT JOIN LATERAL ({_case_sql(using)}) c ON true"
     )
 
 

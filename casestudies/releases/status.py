@@ -43,7 +43,8 @@ def live_status(request=None) -> LiveStatus:
 
     Drafts' edits count too (the history does not say which edits touched published
     data); the next release's changelog says what changed in the published data.
-    Cached on the request so a page that shows it twice asks once.
+    Cached on the request so a page that shows it twice asks once (the case page
+    reads it with the case: :func:`remember`).
     """
     cached = getattr(request, "_atlas_live_status", None)
     if cached is not None:
@@ -53,11 +54,35 @@ def live_status(request=None) -> LiveStatus:
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    release = None
-    if row is not None:
-        names = [Release._meta.pk.attname if name == "pk" else name for name in _FIELDS]
-        release = Release.from_db(using, names, row[: len(_FIELDS)])
-    status = LiveStatus(release, row[-1] if row else 0)
+    status = status_of(row, using)
     if request is not None:
-        request._atlas_live_status = status
+        remember(request, status)
     return status
+
+
+# For a statement that reads the live status with other things (as a LATERAL
+# subquery): its SQL and parameters, its number of columns, the status from them.
+def status_sql(using: str) -> tuple[str, tuple]:
+    return _status_sql(using)
+
+
+STATUS_COLUMNS = len(_FIELDS) + 1
+
+
+def status_of(row, using: str) -> LiveStatus:
+    """The status from ``status_sql``'s columns (None, or a first column of None: no
+    release)."""
+    if row is None or row[0] is None:
+        return LiveStatus(None, 0)
+    names = [Release._meta.pk.attname if name == "pk" else name for name in _FIELDS]
+    return LiveStatus(Release.from_db(using, names, row[: len(_FIELDS)]), row[len(_FIELDS)])
+
+
+def wanted(request) -> bool:
+    """Whether ``request`` has not read the live status yet."""
+    return getattr(request, "_atlas_live_status", None) is None
+
+
+def remember(request, status: LiveStatus) -> None:
+    """What :func:`live_status` gives for ``request`` from now on."""
+    request._atlas_live_status = status

@@ -1,3 +1,5 @@
+from functools import partial
+
 from django.core.paginator import EmptyPage, Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import render
@@ -5,7 +7,7 @@ from django.utils.translation import gettext
 
 from ..facets import CaseQuery
 from ..facets.page import IndexedRows, cells_from_prefetched, list_rows
-from ..models import Case
+from ..models import Case, Release
 from ..plumbing.bad_parameter import BadParameter
 from ..reads.case_page import case_page
 from ..reads.citations import chapter_apa, chapter_bibtex
@@ -13,6 +15,7 @@ from ..reads.related import related_lines
 from ..reads.search import uses_fts
 from ..reads.search_explain import explain
 from ..reads.search_suggest import suggestion
+from ..releases import status as live_release
 from .citing import record_citation
 
 PAGE_SIZE = 25
@@ -92,19 +95,31 @@ def _removals(query, chips) -> list[dict]:
     return removals
 
 
+def _live_release_sql(request, using: str):
+    """The live release's statement, for the case page's first (when this request
+    has not read it and the releases are read where the case is)."""
+    if not live_release.wanted(request) or Release.objects.all().db != using:
+        return None
+    sql, params = live_release.status_sql(using)
+    return sql, params, live_release.STATUS_COLUMNS
+
+
 def case_detail(request, slug):
     """One case: its coding, outcomes, sources, related cases and citations.
 
-    A fixed number of queries: on PostgreSQL the data stamp, the case with its
-    outcomes and sources, its related cases' own columns (their coded values and the
-    case's own come from the in-memory case index: casestudies/reads/case_page.py)
-    and the live release. SQLite (no index) loads every case ``with_related``.
+    A fixed number of queries: on PostgreSQL two, the data stamp, the live release
+    the record's citation names and the case with its outcomes and sources in one
+    statement, then its related cases' own columns (their coded values and the
+    case's own come from the in-memory case index: casestudies/reads/case_page.py).
+    SQLite (no index) loads every case ``with_related``.
     """
     try:
-        page = case_page(slug)
+        page = case_page(slug, alongside=partial(_live_release_sql, request))
     except Case.DoesNotExist as exc:
         raise Http404(gettext("No published case here.")) from exc
     case = page.case
+    if page.alongside is not None:
+        live_release.remember(request, live_release.status_of(page.alongside, case._state.db))
     context = {
         "case": case,
         "rows": page.rows,
