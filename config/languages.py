@@ -18,9 +18,11 @@ not do when the default language is unprefixed:
   whatever language the page that linked to it was in.
 """
 
+from urllib.parse import urlsplit, urlunsplit
+
 from django.conf import settings
 from django.http import HttpResponsePermanentRedirect, HttpResponseRedirect
-from django.urls import Resolver404, resolve, reverse, translate_url
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.csrf import csrf_exempt
@@ -66,6 +68,34 @@ def url_in_language(full_path: str, language: str) -> str:
     path_language = translation.get_language_from_path(full_path.split("?", 1)[0])
     with translation.override(path_language or settings.LANGUAGE_CODE):
         return translate_url(full_path, language)
+
+
+def request_url_in_language(request, language: str) -> str:
+    """``url_in_language(request.get_full_path(), language)``, for a request whose path
+    has resolved: reversed from its match instead of resolving the path again
+    (``translate_url`` without its ``resolve()``: a page names itself in five
+    languages, and resolving was most of the ~0.4 ms that cost). Kept on the request.
+    """
+    match = getattr(request, "resolver_match", None)
+    if match is None or request.path != request.path_info:  # a script prefix: as before
+        return url_in_language(request.get_full_path(), language)
+    kept = request.__dict__.setdefault("_atlas_in_language", {})
+    url = kept.get(language)
+    if url is None:
+        url = full_path = request.get_full_path()
+        parsed = urlsplit(full_path)
+        name = f"{match.namespace}:{match.url_name}" if match.namespace else match.url_name
+        with translation.override(language):
+            try:
+                path = reverse(name, args=match.args, kwargs=match.kwargs)
+            except NoReverseMatch:
+                pass
+            else:
+                url = urlunsplit(
+                    (parsed.scheme, parsed.netloc, path, parsed.query, parsed.fragment)
+                )
+        kept[language] = url
+    return url
 
 
 def preferred_language(request) -> str:

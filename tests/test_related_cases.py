@@ -151,13 +151,13 @@ def _page_queries(client, path) -> int:
 def test_case_page_query_count_is_pinned_whatever_the_data(client, world):
     """The same number of queries with one related case or a full list of each kind.
 
-    PostgreSQL: the data stamp, the index and its codebook (one and two queries: built
+    PostgreSQL: the data stamp, the live release and the case with its outcomes and
+    sources (one statement), the index and its codebook (one and two queries: built
     afresh inside a test's transaction, kept between requests otherwise; see
-    tests/test_case_page_paths.py for the four queries with a kept index), the case with
-    its outcomes and sources, the related cases, the live release. SQLite chooses in
-    SQL and loads every case ``with_related``.
+    tests/test_case_page_paths.py for the two queries with a kept index), the related
+    cases. SQLite chooses in SQL and loads every case ``with_related``.
     """
-    expected = 7 if connection.vendor == "postgresql" else 28
+    expected = 5 if connection.vendor == "postgresql" else 28
     assert _page_queries(client, "/cases/this/") == expected
     for _ in range(MAX_SAME_CHAPTER + 3):
         CaseFactory(

@@ -190,6 +190,12 @@ class _PreparedCursor(psycopg.Cursor):
     def execute(self, query, params=None, *, prepare=None, binary=None):
         return super().execute(query, params, prepare=True, binary=binary)
 
+    def _convert_query(self, query, params=None):
+        # Kept as psycopg keeps it for executemany(): Django's query log reads it
+        # (the statement with $1, $2… for its parameters).
+        self._query = super()._convert_query(query, params)
+        return self._query
+
 
 def _fields(model) -> list:
     return list(model._meta.concrete_fields)

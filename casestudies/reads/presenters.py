@@ -7,10 +7,12 @@ given apart (the case page reads it from the in-memory case index): no queries h
 """
 
 from dataclasses import dataclass
+from html import escape
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.safestring import SafeData, SafeString, mark_safe
 from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -248,3 +250,42 @@ def case_field_rows(case: Case, coding: Coding | None = None, *, links=True) -> 
         ),
     ]
     return sorted(rows, key=lambda row: _ROW_ORDER[row.key])
+
+
+def _text(value) -> str:
+    """What ``{{ value }}`` prints: escaped unless marked safe."""
+    return value if isinstance(value, SafeData) else escape(str(value))
+
+
+def rows_html(rows: list[FieldRow]) -> SafeString:
+    """The rows as the case page prints them in its ``<dl>``: each value linked where
+    it has a link, "not stated" where it has none.
+
+    Joined here rather than looped over in the template (~0.5 ms of a page's ~5 for
+    its ~20 rows and their values). The whitespace and escaping are the template's
+    loop's: a value, a label and a link escaped, the translation not (as
+    ``{% translate %}``).
+    """
+    not_stated = f'<span class="not-stated">{gettext("not stated")}</span>'
+    parts = []
+    for row in rows:
+        if row.values:
+            links = row.links or ("",) * len(row.values)
+            content = "; ".join(
+                f'<a href="{_text(href)}">{_text(text)}</a>' if href else _text(text)
+                for text, href in zip(row.values, links, strict=True)
+            )
+        else:
+            content = not_stated
+        if row.is_name:
+            attributes = ' translate="no"'
+        elif row.text_lang:
+            attributes = f' lang="{row.text_lang}"'
+        else:
+            attributes = ""
+        parts.append(
+            f'\n      <div class="field{"" if row.values else " is-unstated"}">\n'
+            f"        <dt>{_text(row.label)}</dt>\n"
+            f"        <dd{attributes}>{content}</dd>\n      </div>\n    "
+        )
+    return mark_safe("".join(parts))

@@ -68,7 +68,7 @@ def field_labels() -> dict[str, str]:
 
 @dataclass(frozen=True, slots=True)
 class RelatedLine:
-    """A related case as the case page prints it (includes/related_case.html)."""
+    """A related case as the case page prints it (``html``; includes/related_cases.html)."""
 
     href: str
     title: str
@@ -76,6 +76,17 @@ class RelatedLine:
     differences: SafeString
     compare_href: str
     compare_label: SafeString
+
+    @property
+    def html(self) -> SafeString:
+        """The line as the page prints it (what an include per line gave, ~20 a page)."""
+        return mark_safe(
+            f'<li>\n  <a href="{escape(self.href)}" lang="en">{escape(self.title)}</a>\n'
+            f'  <span class="meta">({self.meta})</span>\n'
+            f'  <br><span class="differences">{self.differences}</span>\n'
+            f'  <a class="compare-link" href="{escape(self.compare_href)}">'
+            f"{self.compare_label}</a>\n</li>\n"
+        )
 
 
 def related_lines(case: Case, related: list[RelatedCase]) -> list[RelatedLine]:

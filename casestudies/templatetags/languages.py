@@ -8,7 +8,7 @@ from django.utils.translation import gettext
 from casestudies.models import Localized
 from casestudies.models import in_sentence as _in_sentence
 from config.languages import data_url as _data_url
-from config.languages import url_in_language
+from config.languages import request_url_in_language
 
 register = template.Library()
 
@@ -23,12 +23,14 @@ def language_alternates(context) -> list[dict]:
     request = context.get("request")
     if request is None or getattr(request, "resolver_match", None) is None:
         return []
-    full_path = request.get_full_path()
     alternates = [
-        {"hreflang": code, "url": request.build_absolute_uri(url_in_language(full_path, code))}
+        {
+            "hreflang": code,
+            "url": request.build_absolute_uri(request_url_in_language(request, code)),
+        }
         for code, _name in settings.LANGUAGES
     ]
-    default = url_in_language(full_path, settings.LANGUAGE_CODE)
+    default = request_url_in_language(request, settings.LANGUAGE_CODE)
     alternates.append({"hreflang": "x-default", "url": request.build_absolute_uri(default)})
     return alternates
 

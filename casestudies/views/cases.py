@@ -11,6 +11,7 @@ from ..models import Case, Release
 from ..plumbing.bad_parameter import BadParameter
 from ..reads.case_page import case_page
 from ..reads.citations import chapter_apa, chapter_bibtex
+from ..reads.presenters import rows_html
 from ..reads.related import related_lines
 from ..reads.search import uses_fts
 from ..reads.search_explain import explain
@@ -122,7 +123,7 @@ def case_detail(request, slug):
         live_release.remember(request, live_release.status_of(page.alongside, case._state.db))
     context = {
         "case": case,
-        "rows": page.rows,
+        "rows_html": rows_html(page.rows),  # the template's loop, joined in Python
         "outcomes": page.outcomes,
         "sources": page.sources,
         "citation_apa": chapter_apa(case.chapter),

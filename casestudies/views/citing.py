@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.utils import timezone
 
-from config.languages import url_in_language
+from config.languages import request_url_in_language
 
 from ..reads.citations import AtlasRecord, atlas_apa, atlas_bibtex
 from ..releases.status import live_status
@@ -16,9 +16,7 @@ def record_citation(request, *, title: str, description: str, key: str, year=Non
         title=title,
         description=description,
         # The English (unprefixed) address: a citation is the same in every language.
-        url=request.build_absolute_uri(
-            url_in_language(request.get_full_path(), settings.LANGUAGE_CODE)
-        ),
+        url=request.build_absolute_uri(request_url_in_language(request, settings.LANGUAGE_CODE)),
         accessed=today,
         year=year or today.year,
         version=_last_version(request),
