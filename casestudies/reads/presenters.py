@@ -60,7 +60,7 @@ class FieldRow:
 
     @property
     def text(self) -> str:
-        return "; ".join(self.values) if self.values else str(NOT_STATED)
+        return "; ".join(self.values) if self.values else in_language(NOT_STATED)
 
 
 # Every row of case_field_rows, in order: key -> label. Pages that count or list the
@@ -81,6 +81,24 @@ FIELD_LABELS = {
     key: ({d.field: d.label for d in DIMENSIONS} | _OTHER_ROWS)[key]
     for key in in_field_order([*DIMENSION_FIELDS, *_OTHER_ROWS])
 }
+
+
+# Lazy texts in the active language, each translated once per language: the case page
+# compares ~20 rows of ~20 cases, and a lazy text's str() costs a gettext each time.
+# Keyed by identity (hashing a lazy text translates it), the text kept with its str()
+# so that its id is not reused while kept.
+_in_language: dict[tuple, tuple] = {}
+
+
+def in_language(text) -> str:
+    """``str(text)`` of a lazy translation such as a module's label (kept per language)."""
+    key = (get_language(), id(text))
+    found = _in_language.get(key)
+    if found is None or found[0] is not text:
+        if len(_in_language) >= 1024:
+            _in_language.clear()
+        found = _in_language[key] = (text, str(text))
+    return found[1]
 
 
 def _row(key: str, values: tuple[str, ...], links: tuple[str, ...] = ()) -> FieldRow:
@@ -285,7 +303,7 @@ def rows_html(rows: list[FieldRow]) -> SafeString:
             attributes = ""
         parts.append(
             f'\n      <div class="field{"" if row.values else " is-unstated"}">\n'
-            f"        <dt>{_text(row.label)}</dt>\n"
+            f"        <dt>{_text(in_language(row.label))}</dt>\n"
             f"        <dd{attributes}>{content}</dd>\n      </div>\n    "
         )
     return mark_safe("".join(parts))

@@ -19,7 +19,14 @@ from django.utils.translation import gettext
 from ..models import Case
 from . import case_index
 from .case_index import Chosen
-from .presenters import FIELD_LABELS, FieldRow, case_field_rows, case_url, fixed_url
+from .presenters import (
+    FIELD_LABELS,
+    FieldRow,
+    case_field_rows,
+    case_url,
+    fixed_url,
+    in_language,
+)
 
 MAX_SAME_FIELD = 6
 MAX_SAME_CHAPTER = 12
@@ -63,7 +70,7 @@ def differing_fields(mine: list[FieldRow], theirs: list[FieldRow], labels=None) 
 
 def field_labels() -> dict[str, str]:
     """{row key: label} in the active language."""
-    return {key: str(label) for key, label in FIELD_LABELS.items()}
+    return {key: in_language(label) for key, label in FIELD_LABELS.items()}
 
 
 @dataclass(frozen=True, slots=True)
