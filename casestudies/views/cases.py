@@ -123,7 +123,8 @@ def case_detail(request, slug):
         live_release.remember(request, live_release.status_of(page.alongside, case._state.db))
     context = {
         "case": case,
-        "rows_html": rows_html(page.rows),  # the template's loop, joined in Python
+        "rows": page.rows,
+        "rows_html": rows_html(page.rows),  # what the template prints of them
         "outcomes": page.outcomes,
         "sources": page.sources,
         "citation_apa": chapter_apa(case.chapter),
