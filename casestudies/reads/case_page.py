@@ -128,11 +128,14 @@ def _from_index(slug: str, using: str, alongside) -> tuple[CasePage | None, tupl
     labels = field_labels()
     ids = [*chosen.same_field, *chosen.same_chapter]
     loaded = {}
+    # One instance per chapter and level (most related cases share the case's chapter).
+    chapters = {case.chapter_id: case.chapter}
+    levels = {case.users_influence_id: case.users_influence} if case.users_influence else {}
     if ids:
         with _cursor(connection) as cursor:
             cursor.execute(_related_sql(using), [CaseStatus.PUBLISHED, ids])
             for other in cursor.fetchall():
-                loaded[other[0]] = _related_case(other, using)
+                loaded[other[0]] = _related_case(other, using, chapters, levels)
 
     def related(ids) -> list[RelatedCase]:
         found = []
@@ -197,8 +200,14 @@ class _PreparedCursor(psycopg.Cursor):
         return self._query
 
 
-def _fields(model) -> list:
-    return list(model._meta.concrete_fields)
+@cache
+def _fields(model) -> tuple:
+    return tuple(model._meta.concrete_fields)
+
+
+@cache
+def _attnames(model) -> list[str]:
+    return [f.attname for f in _fields(model)]
 
 
 def _columns(model, alias: str, quote) -> list[str]:
@@ -274,15 +283,21 @@ def _related_sql(using: str) -> str:
     )
 
 
-def _take(model, row, start: int, using: str):
+def _take(model, row, start: int, using: str, seen: dict | None = None):
     """The ``model`` instance of ``row``'s columns from ``start`` (None when its key is
-    NULL: a LEFT JOIN that found nothing), and where its columns end."""
-    fields = _fields(model)
-    end = start + len(fields)
-    values = row[start:end]
-    if values[0] is None:
+    NULL: a LEFT JOIN that found nothing), and where its columns end. ``seen``: the
+    instances already made from this statement's rows, by key (the related cases of a
+    chapter share its row: one instance)."""
+    end = start + len(_fields(model))
+    key = row[start]
+    if key is None:
         return None, end
-    return model.from_db(using, [f.attname for f in fields], values), end
+    if seen is not None and key in seen:
+        return seen[key], end
+    instance = model.from_db(using, _attnames(model), row[start:end])
+    if seen is not None:
+        seen[key] = instance
+    return instance, end
 
 
 def _from_json(model, values, using: str):
@@ -322,10 +337,10 @@ def _main(row, book: coding.Codebook, using: str):
     return case, outcomes, sources
 
 
-def _related_case(row, using: str) -> Case:
+def _related_case(row, using: str, chapters: dict, levels: dict) -> Case:
     case, end = _take(Case, row, 0, using)
-    chapter, end = _take(Chapter, row, end, using)
-    influence, end = _take(InfluenceLevel, row, end, using)
+    chapter, end = _take(Chapter, row, end, using, chapters)
+    influence, end = _take(InfluenceLevel, row, end, using, levels)
     _set(case, "chapter", chapter)
     _set(case, "users_influence", influence)
     return case
