@@ -21,6 +21,7 @@ from . import case_index
 from .case_index import Chosen
 from .presenters import (
     FIELD_LABELS,
+    NOT_STATED,
     FieldRow,
     case_field_rows,
     case_url,
@@ -60,12 +61,19 @@ def differing_fields(mine: list[FieldRow], theirs: list[FieldRow], labels=None) 
     ``labels``: {row key: label in the page's language}, when the caller compares
     many cases (each label is then translated once, not once per difference).
     """
-    return [
-        labels[row.key] if labels is not None else str(row.label)
-        for row, other in zip(mine, theirs, strict=True)
+    found = []
+    not_stated = None
+    for row, other in zip(mine, theirs, strict=True):
         # The same values read the same: only different ones need their texts joined.
-        if row.key not in NOT_COMPARED and row.values != other.values and row.text != other.text
-    ]
+        if row.key in NOT_COMPARED or row.values == other.values:
+            continue
+        if not (row.values and other.values) and not_stated is None:
+            not_stated = in_language(NOT_STATED)  # what FieldRow.text reads of no value
+        mine_text = "; ".join(row.values) if row.values else not_stated
+        their_text = "; ".join(other.values) if other.values else not_stated
+        if mine_text != their_text:
+            found.append(labels[row.key] if labels is not None else str(row.label))
+    return found
 
 
 def field_labels() -> dict[str, str]:
