@@ -8,9 +8,10 @@ Two ways to the same page (``tests/test_case_page_paths.py`` compares them):
   the related cases are chosen from it and every case's coded values are read from
   it (``coding.py``); what is left is two statements, each compiled once per process
   from the models' metadata: the case with its chapter, book, users' influence,
-  outcomes and sources (one row), and the related cases' own columns. With the
-  stamp, three queries. At 100,000 cases this page was 15 ORM queries and ~50 ms of
-  Python (docs/performance.md, "Case page").
+  outcomes and sources (one row, read with the data stamp and, for the view, the live
+  release), and the related cases' own columns; both prepared once per connection
+  (``_cursor``). At 100,000 cases this page was 15 ORM queries and ~50 ms of Python
+  (docs/performance.md, "Case page"), then 4 queries and ~7 ms.
 - Without (SQLite, or the seconds after a write): the case ``with_related``, the
   related cases chosen in SQL (``related.py``), then loaded ``with_related``.
 """
