@@ -8,6 +8,7 @@ import textwrap
 import time
 
 import pytest
+from django.db import connection
 
 from casestudies.extracts.slots import take_slot
 from casestudies.models import Case
@@ -84,6 +85,23 @@ def test_a_download_of_few_rows_takes_no_slot(client, one_slot, settings, url):
     b"".join(small.streaming_content)
     settings.EXTRACT_UNCAPPED_ROWS = 1
     _assert_refused(client.get(url))
+    held.release()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="stored lines: PostgreSQL")
+def test_a_csv_row_from_the_stored_lines_weighs_an_eighth(client, one_slot, settings):
+    from casestudies.extracts.cases_csv import STORED_ROW_WEIGHT
+
+    CaseFactory.create_batch(6)  # 8 published cases
+    held = take_slot()
+    settings.EXTRACT_UNCAPPED_ROWS = 8 * STORED_ROW_WEIGHT
+    sent = client.get("/cases.csv")
+    assert sent.status_code == 200 and sent["X-Row-Count"] == "8"
+    b"".join(sent.streaming_content)
+    _assert_refused(client.get("/cases.json"))  # rendered: each row counts whole
+    _assert_refused(client.get("/cases.csv?lang=de"))  # labels are rendered too
+    settings.EXTRACT_UNCAPPED_ROWS = 8 * STORED_ROW_WEIGHT - 0.5
+    _assert_refused(client.get("/cases.csv"))
     held.release()
 
 

@@ -5,8 +5,9 @@ at once held every worker, and the other pages waited 12-15 s. So each such down
 takes a slot first, and a request that finds none gets a 503 with ``Retry-After``
 at once (a researcher's script retries; a page visitor never meets it).
 
-Only downloads of more than ``EXTRACT_UNCAPPED_ROWS`` rows take a slot (``capped``):
-a small one costs no more than a page.
+Only downloads of more than ``EXTRACT_UNCAPPED_ROWS`` rendered rows take a slot
+(``capped``; a row of ``cases.csv`` from the stored lines counts an eighth): a small
+one costs no more than a page.
 
 A slot is a lock file held with ``flock``: the lock is shared by every worker
 process (and thread) of the host, which a per-process counter would not be (a sync
@@ -93,12 +94,14 @@ def capped(content, rows: int, respond):
     rows, holding a slot while it is sent if it is large; else a 503 at once.
 
     The view has validated the query and counted the rows, but nothing is sent yet.
-    A download of at most ``EXTRACT_UNCAPPED_ROWS`` rows takes no slot: from the
-    stored lines a filtered CSV of a few hundred cases costs ~40 ms, no more than a
-    page, and refusing it (35 % of the load test's filtered CSVs met a taken slot)
-    only made researchers' scripts wait and retry.
+    A download of at most ``EXTRACT_UNCAPPED_ROWS`` rendered rows (about a quarter of
+    a second of a worker) takes no slot: refusing the load test's filtered CSVs (35 %
+    of them met a taken slot, ~40 ms each) only made researchers' scripts wait and
+    retry. A row of ``cases.csv`` sent from the stored lines counts an eighth
+    (``content.slot_weight``): up to 16,000 such rows take no slot.
     """
-    if settings.EXTRACT_MAX_CONCURRENT <= 0 or rows <= settings.EXTRACT_UNCAPPED_ROWS:
+    weight = getattr(content, "slot_weight", 1.0)  # cheaper rows count for less
+    if settings.EXTRACT_MAX_CONCURRENT <= 0 or rows * weight <= settings.EXTRACT_UNCAPPED_ROWS:
         return respond(content)
     try:
         slot = take_slot()

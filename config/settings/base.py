@@ -178,8 +178,8 @@ EXTRACT_STORED_LINES = env_bool("EXTRACT_STORED_LINES", True)
 # Keep it below the number of workers so that pages always find one free. 0 = no cap.
 EXTRACT_MAX_CONCURRENT = env_int("EXTRACT_MAX_CONCURRENT", 1)
 EXTRACT_RETRY_AFTER = env_int("EXTRACT_RETRY_AFTER", 10)
-# A download of at most this many rows (cases, or outcome rows) takes no slot: from the
-# stored lines it costs about what a page does (a few hundred cases: ~40 ms).
+# A download of at most this many rendered rows (cases, or outcome rows; a row of
+# cases.csv from the stored lines counts an eighth) takes no slot: ~0.25 s of a worker.
 EXTRACT_UNCAPPED_ROWS = env_int("EXTRACT_UNCAPPED_ROWS", 2000)
 # The slots' lock files (casestudies/extracts/slots.py); every worker of a host must share it.
 EXTRACT_SLOTS_DIR = env_str("EXTRACT_SLOTS_DIR") or str(
