@@ -227,3 +227,12 @@ def test_a_download_stopped_half_way_ends_its_copy(stored):
     extract.close()
     assert Case.objects.count() >= 150  # the connection is usable again
     _same()
+
+
+@pytest.mark.django_db
+def test_loading_the_book_leaves_lines_for_its_outcome_columns():
+    """The book's fixtures bring the outcome dimensions (columns): load_book renders
+    the lines for them, so its CSV is sent from them without waiting for a migrate."""
+    call_command("load_book", verbosity=0)
+    assert stored_lines.install(connection) is False  # nothing to do
+    _same()

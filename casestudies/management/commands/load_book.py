@@ -15,9 +15,10 @@ always ends in what the database holds, and curators can diff and revert.
 import yaml
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.db import connection, transaction
 from django.test.utils import override_settings
 
+from casestudies.extracts import stored_lines
 from casestudies.models import Case, Chapter, Country, Outcome
 from casestudies.plumbing.fixtures import BOOK_FIXTURES, REFERENCE_FIXTURES
 from casestudies.plumbing.roles import curators_group_sync
@@ -48,6 +49,10 @@ class Command(BaseCommand):
                 self._drop_outcomes_not_in_fixtures()
                 self._record_book_versions()
             curators_group_sync()
+            # The fixtures bring the outcome dimensions, which are cases.csv's columns:
+            # lines made before them (by the migrate that created the tables) would be
+            # passed over for the live rendering until the next migrate.
+            stored_lines.install(connection)
         if verbosity:
             self.stdout.write(
                 self.style.SUCCESS(
