@@ -199,8 +199,7 @@ def test_gunicorn_runs_at_least_two_workers_and_logs_access_to_stdout(monkeypatc
 
 
 def test_gunicorn_recycles_workers_rarely_and_not_together(monkeypatch):
-    # A new worker rebuilds its case index: recycling every 2,000 requests cost up to
-    # a tenth of the CPU under load (gunicorn.conf.py).
+    # A new worker rebuilds its case index and counts in SQL meanwhile (gunicorn.conf.py).
     config = _gunicorn_config(monkeypatch)
     assert config["max_requests"] >= 10_000
     assert config["max_requests_jitter"] >= config["max_requests"] // 20
