@@ -84,6 +84,13 @@ def _column(model, name: str) -> str:
     return model._meta.get_field(name).column
 
 
+def _differ(model, *names: str) -> str:
+    """SQL: the new version ``n`` of a row of ``model`` differs from the old ``o`` in a
+    field ``names`` (what the lines show of it: pg_csv reads no other column)."""
+    columns = [_column(model, name) for name in names]
+    return "(" + " OR ".join(f'n."{c}" IS DISTINCT FROM o."{c}"' for c in columns) + ")"
+
+
 def _watches() -> dict[str, dict[str, str]]:
     """{table: {event: SQL of the case ids a statement touched}}.
 
@@ -103,10 +110,13 @@ def _watches() -> dict[str, dict[str, str]]:
             ),
         }
 
-    def term(model, ids: str) -> None:
-        """A row that cases show: its update touches the cases ``ids`` finds ({keys})."""
-        table = _table(model)
-        found = ids.format(keys=f"SELECT {model._meta.pk.column} FROM new_rows")
+    def term(model, ids: str, changed: str) -> None:
+        """A row that cases show: its update touches the cases ``ids`` finds ({keys}),
+        if it ``changed`` (SQL on its new and old versions ``n``, ``o``) what they show."""
+        table, pk = _table(model), model._meta.pk.column
+        found = ids.format(
+            keys=f"SELECT n.{pk} FROM new_rows n JOIN old_rows o ON o.{pk} = n.{pk} WHERE {changed}"
+        )
         watches.setdefault(table, {})
         previous = watches[table].get("UPDATE")
         watches[table]["UPDATE"] = f"{previous} UNION {found}" if previous else found
@@ -123,10 +133,26 @@ def _watches() -> dict[str, dict[str, str]]:
     for name in ["countries", *VOCAB_FIELDS]:
         through, case_field, term_field = m2m_link(name)
         link(_table(through), case_field.column)
+        terms = term_field.related_model
+        if terms is Country:
+            # pg_csv._countries: code and name, and the region's and tradition's slugs.
+            shown = _differ(Country, "code", "name", "world_region", "welfare_tradition")
+        else:
+            # pg_csv._terms: the slugs, ordered by order, label, slug. A label orders a
+            # case's terms only among terms of the same order: a relabel of a term whose
+            # order no other term shares renders no line (the search's index, which
+            # shows labels, follows every relabel).
+            order, label = _column(terms, "order"), _column(terms, "label")
+            shown = (
+                f"{_differ(terms, 'slug', 'order')} OR (n.{label} IS DISTINCT FROM o.{label} "
+                f'AND EXISTS (SELECT 1 FROM {_table(terms)} t WHERE t."{order}" = n."{order}" '
+                f"AND t.{terms._meta.pk.column} <> n.{terms._meta.pk.column}))"
+            )
         term(
-            term_field.related_model,
+            terms,
             f"SELECT {case_field.column} FROM {_table(through)} "
             f"WHERE {term_field.column} IN ({{keys}})",
+            shown,
         )
     country_link, case_field, country_field = m2m_link("countries")
     for name in ("world_region", "welfare_tradition"):
@@ -136,23 +162,31 @@ def _watches() -> dict[str, dict[str, str]]:
             f"WHERE {country_field.column} IN "
             f"(SELECT {Country._meta.pk.column} FROM {_table(Country)} "
             f"WHERE {_column(Country, name)} IN ({{keys}}))",
+            _differ(Country._meta.get_field(name).related_model, "slug"),
         )
     influence = Case._meta.get_field("users_influence")
     term(
         influence.related_model,
         f"SELECT id FROM {case} WHERE {influence.column} IN ({{keys}})",
+        _differ(influence.related_model, "slug"),
     )
-    term(Chapter, f"SELECT id FROM {case} WHERE {_column(Case, 'chapter')} IN ({{keys}})")
+    term(
+        Chapter,
+        f"SELECT id FROM {case} WHERE {_column(Case, 'chapter')} IN ({{keys}})",
+        _differ(Chapter, "number", "title", "authors", "source"),
+    )
     source = Chapter._meta.get_field("source").related_model
     term(
         source,
         f"SELECT id FROM {case} WHERE {_column(Case, 'chapter')} IN "
         f"(SELECT id FROM {_table(Chapter)} WHERE {_column(Chapter, 'source')} IN ({{keys}}))",
+        _differ(source, "slug"),
     )
     term(
         source,
         f"SELECT {_column(CaseSource, 'case')} FROM {_table(CaseSource)} "
         f"WHERE {_column(CaseSource, 'source')} IN ({{keys}})",
+        _differ(source, "slug", "year"),  # pg_csv._sources orders by year, slug
     )
     link(_table(CaseSource), _column(CaseSource, "case"))
     link(_table(Outcome), _column(Outcome, "case"))
@@ -160,6 +194,7 @@ def _watches() -> dict[str, dict[str, str]]:
         Outcome._meta.get_field("direction").related_model,
         f"SELECT {_column(Outcome, 'case')} FROM {_table(Outcome)} "
         f"WHERE {_column(Outcome, 'direction')} IN ({{keys}})",
+        _differ(Outcome._meta.get_field("direction").related_model, "slug"),
     )
     return watches
 

@@ -20,11 +20,14 @@ PostgreSQL: ``casestudies_case.search_vector``, a weighted ``tsvector`` in the
 Snowball stemmer), GIN-indexed. A BEFORE trigger computes it from the case's row;
 statement-level triggers on every table the document reads (link tables,
 outcomes, vocabularies, countries, chapters) recompute the vectors of the cases
-a statement touched, so a relabelled term re-indexes its cases.
+a statement touched, so a relabelled term re-indexes its cases. Only rows whose
+columns the document reads changed count (``Watch.columns``, the old and new
+transition tables compared): the admin writes every column of a row it saves, and
+a term's translated labels or definition must not re-index its 17,000 cases.
 
 SQLite: the FTS5 table ``casestudies_case_fts`` (tokenizer ``porter unicode61
 remove_diacritics 2``) with one column per part, kept by row triggers on the
-same tables.
+same tables, each with a ``WHEN`` comparing the old and new rows' read columns.
 
 Which tables and columns: read from the models' metadata (the ``apps`` a
 migration passes, so a migration installs the index of its own schema). Bulk
@@ -51,12 +54,17 @@ class Watch:
     """A table whose rows the document reads: ``case_ids`` finds the cases a change touches.
 
     ``case_ids`` is SQL with ``{keys}``: a subquery of the changed rows' ``key`` column.
+    ``columns``: the table's columns the document reads; an update that changes none of
+    them (a translated label, a definition: the admin writes every column) touches no
+    case. ``pk``: the table's primary key, which pairs a row's old and new versions.
     """
 
     table: str
     key: str
     case_ids: str
     on_insert_delete: bool  # link rows: their arrival and removal change documents
+    columns: tuple[str, ...]
+    pk: str
 
 
 def _meta(model):
@@ -96,6 +104,14 @@ class _Schema:
                 t.get_field(field.m2m_reverse_field_name()).column,
                 target,
             )
+
+    def pk_of(self, link: str) -> str:
+        """The primary key column of a many-to-many link table of Case."""
+        for field in _meta(self.Case).many_to_many:
+            through = _meta(field.remote_field.through)
+            if through.db_table == link:
+                return through.pk.column
+        raise LookupError(link)
 
     def label_fks(self, model):
         """(column, vocabulary model) of each foreign key of ``model`` to a vocabulary."""
@@ -175,16 +191,25 @@ def _joined(parts: list[str]) -> str:
 
 def _watches(schema: _Schema) -> list[Watch]:
     case = schema.case
+    labelled = ("label", "synonyms")  # _label_text
     country_link = None
     watches = []
     for link, case_col, term_col, model in schema.m2m_links():
-        watches.append(Watch(link, case_col, "{keys}", True))
+        link_pk = schema.pk_of(link)
+        watches.append(Watch(link, case_col, "{keys}", True, (case_col, term_col), link_pk))
+        pk = _meta(model).pk.column
+        if model is schema.Country:
+            read = ("name", *(column for column, _ in schema.label_fks(model)))
+        else:
+            read = labelled
         watches.append(
             Watch(
                 _meta(model).db_table,
-                _meta(model).pk.column,
+                pk,
                 f"SELECT {case_col} FROM {link} WHERE {term_col} IN ({{keys}})",
                 False,
+                read,
+                pk,
             )
         )
         if model is schema.Country:
@@ -201,22 +226,55 @@ def _watches(schema: _Schema) -> list[Watch]:
                     f"(SELECT {country.pk.column} FROM {country.db_table} "
                     f"WHERE {column} IN ({{keys}}))",
                     False,
+                    labelled,
+                    "id",
                 )
             )
     for column, vocab in schema.label_fks(schema.Case):
         ids = f"SELECT id FROM {case} WHERE {column} IN ({{keys}})"
-        watches.append(Watch(_meta(vocab).db_table, "id", ids, False))
+        watches.append(Watch(_meta(vocab).db_table, "id", ids, False, labelled, "id"))
     outcome = _meta(schema.Outcome)
     outcome_case = outcome.get_field("case").column
-    watches.append(Watch(outcome.db_table, outcome_case, "{keys}", True))
+    outcome_read = (
+        outcome_case,
+        "finding",
+        *(column for column, _ in schema.label_fks(schema.Outcome)),
+    )
+    watches.append(
+        Watch(outcome.db_table, outcome_case, "{keys}", True, outcome_read, outcome.pk.column)
+    )
     for column, vocab in schema.label_fks(schema.Outcome):
         ids = f"SELECT {outcome_case} FROM {outcome.db_table} WHERE {column} IN ({{keys}})"
-        watches.append(Watch(_meta(vocab).db_table, "id", ids, False))
+        watches.append(Watch(_meta(vocab).db_table, "id", ids, False, labelled, "id"))
     chapter = _meta(schema.Chapter).db_table
     watches.append(
-        Watch(chapter, "id", f"SELECT id FROM {case} WHERE chapter_id IN ({{keys}})", False)
+        Watch(
+            chapter,
+            "id",
+            f"SELECT id FROM {case} WHERE chapter_id IN ({{keys}})",
+            False,
+            ("authors", "title"),
+            "id",
+        )
     )
     return watches
+
+
+def _by_table(schema: _Schema) -> dict[str, list[Watch]]:
+    by_table: dict[str, list[Watch]] = {}
+    for watch in _watches(schema):
+        by_table.setdefault(watch.table, []).append(watch)
+    return by_table
+
+
+def _read_columns(watches: list[Watch]) -> list[str]:
+    """The columns of the watches' table that the document reads, each once."""
+    return list(dict.fromkeys(column for w in watches for column in w.columns))
+
+
+def _changed(watches: list[Watch], old: str, new: str, op: str) -> str:
+    """SQL: the row's old and new versions differ in a column the document reads."""
+    return " OR ".join(f'{old}."{c}" {op} {new}."{c}"' for c in _read_columns(watches))
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------
@@ -226,7 +284,7 @@ def _pg_fold(sql: str) -> str:
     return f"casestudies_search_text({sql})"
 
 
-def _pg_statements(schema: _Schema) -> list[str]:
+def _pg_statements(schema: _Schema, *, reindex: bool = True) -> list[str]:
     parts = _text_parts(schema, "postgresql", "c")
     weights = {"title": "A", "coded": "A", "summary": "B", "body": "C", "notes": "D"}
     vector = " || ".join(
@@ -244,7 +302,13 @@ def _pg_statements(schema: _Schema) -> list[str]:
         END $$""",
         f"ALTER TEXT SEARCH CONFIGURATION {PG_CONFIG} "
         "ALTER MAPPING FOR hword, hword_part, word WITH unaccent, english_stem",
-        f"ALTER TABLE {case} ADD COLUMN IF NOT EXISTS search_vector tsvector",
+        # Not when only the triggers are replaced (below, the index too): the column is
+        # there, and an ALTER TABLE fails while deferred checks on cases are pending.
+        *(
+            [f"ALTER TABLE {case} ADD COLUMN IF NOT EXISTS search_vector tsvector"]
+            if reindex
+            else []
+        ),
         # The text and, after it, its hyphenated compounds joined: "state-owned" is
         # found as "state owned" (the parser's parts) and as "stateowned".
         r"""CREATE OR REPLACE FUNCTION casestudies_search_text(t text) RETURNS text AS $$
@@ -277,31 +341,48 @@ def _pg_statements(schema: _Schema) -> list[str]:
         f"DROP TRIGGER IF EXISTS casestudies_chapter_search_trg ON {chapter}",
         "DROP FUNCTION IF EXISTS casestudies_chapter_search_touch()",
     ]
-    by_table: dict[str, list[Watch]] = {}
-    for watch in _watches(schema):
-        by_table.setdefault(watch.table, []).append(watch)
-    for table, watches in by_table.items():
+    for table, watches in _by_table(schema).items():
         events = ["UPDATE"]
         if any(w.on_insert_delete for w in watches):
             events += ["INSERT", "DELETE"]
         for event in events:
             name = f"{_TRIGGER_PREFIX}{event.lower()}"
-            rows = "OLD" if event == "DELETE" else "NEW"
-            ids = " UNION ".join(
-                w.case_ids.format(keys=f"SELECT {w.key} FROM changed_rows") for w in watches
-            )
+            if event == "UPDATE":
+                ids = _pg_updated_ids(watches)
+                rows = "OLD TABLE AS old_rows NEW TABLE AS new_rows"
+            else:
+                ids = " UNION ".join(
+                    w.case_ids.format(keys=f"SELECT {w.key} FROM changed_rows") for w in watches
+                )
+                rows = f"{'OLD' if event == 'DELETE' else 'NEW'} TABLE AS changed_rows"
             quoted_ids = ids.replace("'", "''")
             statements.append(f"DROP TRIGGER IF EXISTS {name} ON {table}")
             statements.append(
                 f"CREATE TRIGGER {name} AFTER {event} ON {table} "
-                f"REFERENCING {rows} TABLE AS changed_rows FOR EACH STATEMENT "
+                f"REFERENCING {rows} FOR EACH STATEMENT "
                 f"EXECUTE FUNCTION casestudies_search_reindex('{quoted_ids}')"
             )
-    statements += [
-        f"UPDATE {case} c SET search_vector = casestudies_case_search_document(c)",
-        f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON {case} USING GIN (search_vector)",
-    ]
+    if reindex:
+        statements += [
+            f"UPDATE {case} c SET search_vector = casestudies_case_search_document(c)",
+            f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON {case} USING GIN (search_vector)",
+        ]
     return statements
+
+
+def _pg_updated_ids(watches: list[Watch]) -> str:
+    """SQL of the cases an UPDATE touched: only rows whose read columns changed count
+    (a link row or an outcome moved to another case touches both cases)."""
+    pk = watches[0].pk
+    pairs = f"new_rows n JOIN old_rows o ON o.{pk} = n.{pk}"
+    changed = _changed(watches, "n", "o", "IS DISTINCT FROM")
+    parts = []
+    for w in watches:
+        keys = f"SELECT n.{w.key} FROM {pairs} WHERE {changed}"
+        if w.on_insert_delete:
+            keys += f" UNION SELECT o.{w.key} FROM {pairs} WHERE {changed}"
+        parts.append(w.case_ids.format(keys=keys))
+    return " UNION ".join(parts)
 
 
 def _pg_drop_statements(schema: _Schema) -> list[str]:
@@ -362,10 +443,7 @@ def _sqlite_triggers(schema: _Schema) -> dict[str, str]:
             + body("SELECT OLD.id UNION SELECT NEW.id")
         ),
     }
-    by_table: dict[str, list[Watch]] = {}
-    for watch in _watches(schema):
-        by_table.setdefault(watch.table, []).append(watch)
-    for table, watches in by_table.items():
+    for table, watches in _by_table(schema).items():
         events = {"au": ("UPDATE", ["OLD", "NEW"])}
         if any(w.on_insert_delete for w in watches):
             events.update({"ai": ("INSERT", ["NEW"]), "ad": ("DELETE", ["OLD"])})
@@ -373,7 +451,13 @@ def _sqlite_triggers(schema: _Schema) -> dict[str, str]:
             ids = " UNION ".join(
                 w.case_ids.format(keys=f"SELECT {r}.{w.key}") for w in watches for r in rows
             )
-            triggers[f"{_TRIGGER_PREFIX}{table}_{suffix}"] = f"AFTER {event} ON {table} {body(ids)}"
+            # An update that changes no column the document reads touches no case.
+            when = ""
+            if event == "UPDATE":
+                when = f"FOR EACH ROW WHEN {_changed(watches, 'OLD', 'NEW', 'IS NOT')} "
+            triggers[f"{_TRIGGER_PREFIX}{table}_{suffix}"] = (
+                f"AFTER {event} ON {table} {when}{body(ids)}"
+            )
     return triggers
 
 
@@ -429,17 +513,20 @@ def _install_sqlite(connection, schema: _Schema) -> None:
             cursor.execute(_sqlite_insert() + _sqlite_row_sql(schema))
 
 
-def install(connection, apps=None) -> None:
+def install(connection, apps=None, *, reindex: bool = True) -> None:
     """Create (or repair) the index, its triggers, and fill it. Idempotent.
 
     ``apps``: the model registry to read tables from (a migration's), else the live one.
+    ``reindex=False`` (PostgreSQL): the document is unchanged, only the triggers are
+    new; the vectors stay (recomputing 100,000 takes minutes). SQLite refills its
+    index only when its table or its set of triggers changed.
     """
     if apps is None:
         from django.apps import apps
     schema = _Schema(apps)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
-            for sql in _pg_statements(schema):
+            for sql in _pg_statements(schema, reindex=reindex):
                 cursor.execute(sql)
     elif connection.vendor == "sqlite" and sqlite_has_fts5(connection):
         _install_sqlite(connection, schema)
