@@ -20,6 +20,8 @@ from types import SimpleNamespace
 import pytest
 from django.apps import apps
 from django.db import connection
+from django.forms.models import model_to_dict
+from django.urls import reverse
 
 from casestudies.extracts import stored_lines
 from casestudies.models import Chapter, Country, PolicyField
@@ -250,3 +252,31 @@ def test_migration_0016_installs_the_comparing_triggers_and_goes_back(world):
     assert not _search_marked(coded)
     assert _search_marked(apart)
 
+
+# --- the admin's save: the longer curation timeout -----------------------------------------
+
+
+def test_an_admin_relabel_outlasts_the_web_s_statement_timeout(client, superuser, world):
+    """The relabel's statement re-indexes the term's cases (seconds at 100,000): the
+    admin's save runs under DATABASE_CURATION_STATEMENT_TIMEOUT, not the web's limit."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the statement timeout is PostgreSQL's")
+    field = world["field"]
+    with connection.cursor() as cursor:  # a slow relabel, in the test's transaction
+        cursor.execute(
+            "CREATE FUNCTION atlas_test_slow() RETURNS trigger AS $$ "
+            "BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute(
+            "CREATE TRIGGER atlas_test_slow AFTER UPDATE ON casestudies_policyfield "
+            "FOR EACH STATEMENT EXECUTE FUNCTION atlas_test_slow()"
+        )
+        cursor.execute("SET statement_timeout = '400ms'")  # the web's, shortened
+    client.force_login(superuser)
+    data = {k: "" if v is None else v for k, v in model_to_dict(field).items() if k != "id"}
+    data["label"] = "Early years"
+    response = client.post(reverse("admin:casestudies_policyfield_change", args=[field.pk]), data)
+    assert response.status_code == 302, response.content[:2000]
+    field.refresh_from_db()
+    assert field.label == "Early years"
+    assert "earli" in _searched_text(world["coded"])

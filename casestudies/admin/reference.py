@@ -2,11 +2,12 @@ from django.contrib import admin
 from django.db import models
 
 from ..models import Chapter, Country, Source
+from .derived_data import DerivedDataAdminMixin
 from .safe_input import SafeInputAdminMixin
 
 
 @admin.register(Source)
-class SourceAdmin(SafeInputAdminMixin, admin.ModelAdmin):
+class SourceAdmin(DerivedDataAdminMixin, SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["title", "authors", "year", "kind", "doi"]
     list_filter = ["kind"]
     search_fields = ["title", "authors", "doi", "isbn"]
@@ -20,7 +21,7 @@ class SourceAdmin(SafeInputAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Chapter)
-class ChapterAdmin(SafeInputAdminMixin, admin.ModelAdmin):
+class ChapterAdmin(DerivedDataAdminMixin, SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["number", "authors", "title", "part", "is_empirical", "source"]
     list_display_links = ["number", "authors"]
     list_filter = ["part", "is_empirical", "source"]
@@ -30,7 +31,7 @@ class ChapterAdmin(SafeInputAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Country)
-class CountryAdmin(SafeInputAdminMixin, admin.ModelAdmin):
+class CountryAdmin(DerivedDataAdminMixin, SafeInputAdminMixin, admin.ModelAdmin):
     list_display = ["name", "code", "world_region", "welfare_tradition"]
     list_filter = ["world_region", "welfare_tradition"]
     search_fields = ["name", "code"]

@@ -2,10 +2,11 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from ..models import VOCABULARIES, SearchSynonym
+from .derived_data import DerivedDataAdminMixin
 from .safe_input import SafeInputAdminMixin
 
 
-class VocabularyTermAdmin(SafeInputAdminMixin, SimpleHistoryAdmin):
+class VocabularyTermAdmin(DerivedDataAdminMixin, SafeInputAdminMixin, SimpleHistoryAdmin):
     list_display = ["label", "slug", "order", "source"]
     list_editable = ["order"]
     search_fields = ["label", "slug", "definition", "synonyms"]

@@ -6,6 +6,11 @@ holding a worker. A batch job's single statement may rightly take longer at scal
 deferred index over 100,000 cases, a release freezing every case), and being
 cancelled would roll the whole job back. Each job still runs in its transactions:
 stopped, it leaves nothing half-written.
+
+A curator's save in the admin is no batch job, but a relabelled term re-indexes each
+of its cases in the saving statement (17,000 cases for a popular term at 100,000):
+``curation_statement_timeout`` gives that one transaction the longer
+``DATABASE_CURATION_STATEMENT_TIMEOUT``.
 """
 
 from contextlib import contextmanager
@@ -30,3 +35,24 @@ def without_statement_timeout(connection):
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('statement_timeout', %s, false)", [previous])
+
+
+def curation_statement_timeout(connection) -> None:
+    """Inside a transaction: its statements may run ``DATABASE_CURATION_STATEMENT_TIMEOUT``
+    seconds (not the web's ``DATABASE_STATEMENT_TIMEOUT``) until it ends.
+
+    ``SET LOCAL``: the setting ends with the transaction, committed or rolled back, so
+    nothing needs restoring (a failed statement would leave the transaction unable to
+    run a restore) and it holds behind a transaction pooler too. Never shortens the
+    limit a connection already has.
+    """
+    if connection.vendor != "postgresql":
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("curation_statement_timeout() is for a transaction's statements")
+    longer = settings.DATABASE_CURATION_STATEMENT_TIMEOUT
+    current = settings.DATABASE_STATEMENT_TIMEOUT
+    if current == 0 or (longer != 0 and longer <= current):
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('statement_timeout', %s, true)", [f"{longer}s"])

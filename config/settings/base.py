@@ -90,6 +90,11 @@ TEMPLATES = [
 # SQLite is the embedded default; DATABASE_URL (postgres://…) switches to PostgreSQL.
 DATABASE_CONNECT_TIMEOUT = env_int("DATABASE_CONNECT_TIMEOUT", 5)  # seconds (libpq: 2 or more)
 DATABASE_STATEMENT_TIMEOUT = env_int("DATABASE_STATEMENT_TIMEOUT", 30)  # seconds, PostgreSQL
+# A curator's admin save of a term, country, chapter or source: its statement re-indexes
+# (and re-renders the CSV lines of) every case showing it, ~8 s for 17,000 cases on a
+# quiet server. Below gunicorn's worker timeout (GUNICORN_TIMEOUT, 120 s), so the
+# database cancels and rolls back the save before the worker is killed.
+DATABASE_CURATION_STATEMENT_TIMEOUT = env_int("DATABASE_CURATION_STATEMENT_TIMEOUT", 100)
 # /health/ answers 503 when the database has not answered within this many seconds.
 HEALTH_CHECK_TIMEOUT = env_float("HEALTH_CHECK_TIMEOUT", 1.0)
 DATABASES = {
