@@ -4,6 +4,8 @@
 Bad values stop gunicorn at start with the variable's name, via config.env.
 """
 
+import gc
+
 from config.env import env_int, env_str
 
 # 0.0.0.0 inside a container, where the port is published by compose; the smoke
@@ -38,3 +40,18 @@ access_log_format = (
 # The proxy in front (which terminates HTTPS) talks to gunicorn; trust its headers only
 # from the addresses given, none by default beyond loopback.
 forwarded_allow_ips = env_str("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+
+
+def post_worker_init(worker):
+    """Once the worker has loaded the app: its objects (modules, URL patterns, models'
+    metadata: ~150,000) leave the garbage collector's view, and it runs a tenth as often.
+
+    A full collection of a warm worker's heap took ~95 ms, and Django's requests made
+    one every ~100 requests on top of the younger generations' ~1 ms each: at 100,000
+    cases 9.5 % of a filtered list's time and its p99 (117 ms against a p50 of 19).
+    Frozen and with a first threshold of 7,000, 2.7 % and a p99 of 24 ms (in-process,
+    400 requests). Nothing is lost: the app's own objects live as long as the worker.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(7_000, 10, 10)

@@ -206,6 +206,20 @@ def test_gunicorn_recycles_workers_rarely_and_not_together(monkeypatch):
     assert _gunicorn_config(monkeypatch, GUNICORN_MAX_REQUESTS="0")["max_requests"] == 0
 
 
+def test_gunicorn_workers_keep_the_loaded_app_out_of_the_garbage_collector(monkeypatch):
+    import gc
+
+    config = _gunicorn_config(monkeypatch)
+    threshold = gc.get_threshold()
+    try:
+        config["post_worker_init"](worker=None)
+        assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] >= 10 * 700
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
 def test_gunicorn_config_fails_loudly_on_bad_values(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="WEB_CONCURRENCY"):
         _gunicorn_config(monkeypatch, WEB_CONCURRENCY="many")
