@@ -2,10 +2,9 @@
 
 Each view builds and validates its queryset and runs the first chunk's queries
 *before* it returns the streaming response, so a bad query is a 400 (raised as
-BadParameter), never a 200 that stops half-way. The whole-list downloads run a
-few large ones at a time per host (``slots.capped``: the others get a 503 with
-Retry-After);
-one case's CSV or JSON is small and runs at once.
+BadParameter), never a 200 that stops half-way. Large whole-list downloads run a
+few at a time per host (``slots.capped``: the others get a 503 with Retry-After);
+small ones, and one case's CSV or JSON, run at once.
 
 Every download says how many data rows it holds in an ``X-Row-Count`` header
 (cases, or case-outcome pairs for the outcome files; the ZIP gives its cases.csv's),
