@@ -369,7 +369,7 @@ class CaseQuery:
         try:
             sql, sql_params = qs.query.sql_with_params()
         except EmptyResultSet:  # a search of punctuation only: no case
-            self.hits = case_index.Hits(BitMap(), [] if ranked else None)
+            self.hits = case_index.Hits.ranked([]) if ranked else case_index.Hits(BitMap())
             return self.hits.cases
 
         def find() -> case_index.Hits | None:

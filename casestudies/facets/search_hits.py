@@ -14,8 +14,6 @@ word most of 100,000 cases have: the query reads every matching row).
 
 import hashlib
 
-from pyroaring import BitMap
-
 from .. import datastamp
 from ..reads import case_index
 
@@ -49,4 +47,4 @@ def _query(db, index, sql: str, params, ranked: bool) -> "case_index.Hits | None
     by_rank = [index.cases_of(ids) for _, ids in groups]
     if any(group is None for group in by_rank):
         return None
-    return case_index.Hits(by_rank[0].union(*by_rank[1:]) if by_rank else BitMap(), by_rank)
+    return case_index.Hits.ranked(by_rank)

@@ -25,13 +25,14 @@ intersection of the term's bitmap with the other filters' selections
 (:meth:`CaseIndex.counts`, each ticked facet's selection the union of its terms'
 bitmaps), with no query; a page of the list in title order is a slice of the
 selection, in start-year or first-country order a slice of its intersections with
-the years' or first countries' bitmaps in turn (:meth:`CaseIndex.page`), and a
-row's countries, policy fields and participation forms are the terms whose
-bitmaps hold its position (:meth:`CaseIndex.terms_at`). A search's matches come
-from SQL once per request (its ids: one query) or from the index's small cache of
-recent searches: the list's page then reads its rows by
-those ids (ranked), and the coded values a search matched on that page come from the
-bitmaps too (:meth:`CaseIndex.remember` keeps the terms a search matches).
+the years' or first countries' bitmaps in turn (:func:`page_in` over
+:meth:`CaseIndex.order`), and a row's countries, policy fields and participation
+forms are the terms whose bitmaps hold its position (:meth:`CaseIndex.terms_at`). A
+search's matches come from SQL once per search (its ids grouped by rank: one query,
+casestudies/facets/search_hits.py) or from the index's small cache of recent
+searches: the list's page in relevance order is then a slice of those groups too,
+and the coded values a search matched on that page come from the bitmaps
+(:meth:`CaseIndex.remember` keeps the terms a search matches).
 
 Staleness: the index is built under the data stamp (casestudies/datastamp.py),
 which statement-level triggers on the cases, their links, the outcomes, the
@@ -114,12 +115,16 @@ class Hits:
         return (None, [group.serialize() for group in self.by_rank])
 
     @classmethod
+    def ranked(cls, groups: list[BitMap]) -> "Hits":
+        """The hits of a ranked search: the cases are the groups' union."""
+        return cls(_union(groups), groups)
+
+    @classmethod
     def from_shared(cls, value: tuple) -> "Hits":
         cases, by_rank = value
         if by_rank is None:
             return cls(BitMap.deserialize(cases))
-        groups = [BitMap.deserialize(group) for group in by_rank]
-        return cls(BitMap().union(*groups), groups)
+        return cls.ranked([BitMap.deserialize(group) for group in by_rank])
 
 
 @dataclass(frozen=True)
@@ -367,13 +372,6 @@ class CaseIndex:
         """The list's order ``sort`` as groups of positions in turn (within a group, title
         order); None for an order the index does not hold (the caller sorts in SQL)."""
         return self._orders.get(sort)
-
-    def page(self, selected: BitMap | None, sort: str, offset: int, limit: int) -> list[int] | None:
-        """The positions of the ``selected`` cases (None: every published case) from
-        ``offset`` on, at most ``limit``, in the list's order ``sort``; None for an
-        order the index does not hold (the caller sorts in SQL)."""
-        groups = self.order(sort)
-        return None if groups is None else page_in(groups, selected, offset, limit)
 
     def pk_at(self, position: int) -> int:
         return self.pks[position]
