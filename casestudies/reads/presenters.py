@@ -60,7 +60,12 @@ class FieldRow:
 
     @property
     def text(self) -> str:
-        return "; ".join(self.values) if self.values else in_language(NOT_STATED)
+        return self.joined(in_language(NOT_STATED))
+
+    def joined(self, not_stated: str) -> str:
+        """The values as one text, ``not_stated`` where there are none (``text`` in the
+        page's language: a caller comparing many rows reads it once)."""
+        return "; ".join(self.values) if self.values else not_stated
 
 
 # Every row of case_field_rows, in order: key -> label. Pages that count or list the
@@ -288,10 +293,9 @@ def rows_html(rows: list[FieldRow]) -> SafeString:
     parts = []
     for row in rows:
         if row.values:
-            links = row.links or ("",) * len(row.values)
             content = "; ".join(
                 f'<a href="{_text(href)}">{_text(text)}</a>' if href else _text(text)
-                for text, href in zip(row.values, links, strict=True)
+                for text, href in row.items
             )
         else:
             content = not_stated

@@ -69,9 +69,7 @@ def differing_fields(mine: list[FieldRow], theirs: list[FieldRow], labels=None) 
             continue
         if not (row.values and other.values) and not_stated is None:
             not_stated = in_language(NOT_STATED)  # what FieldRow.text reads of no value
-        mine_text = "; ".join(row.values) if row.values else not_stated
-        their_text = "; ".join(other.values) if other.values else not_stated
-        if mine_text != their_text:
+        if row.joined(not_stated) != other.joined(not_stated):
             found.append(labels[row.key] if labels is not None else str(row.label))
     return found
 

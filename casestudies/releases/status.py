@@ -24,7 +24,7 @@ _FIELDS = ("pk", "version", "created", "history_mark")
 
 
 @cache
-def _status_sql(using: str) -> tuple[str, tuple]:
+def status_sql(using: str) -> tuple[str, tuple]:
     """The statement of :func:`live_status`, compiled once per database (compiling it
     was most of the ~1 ms it cost every page that says which release is live)."""
     history = Case.history.model._default_manager
@@ -50,7 +50,7 @@ def live_status(request=None) -> LiveStatus:
     if cached is not None:
         return cached
     using = Release.objects.all().db
-    sql, params = _status_sql(using)
+    sql, params = status_sql(using)
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
@@ -61,11 +61,7 @@ def live_status(request=None) -> LiveStatus:
 
 
 # For a statement that reads the live status with other things (as a LATERAL
-# subquery): its SQL and parameters, its number of columns, the status from them.
-def status_sql(using: str) -> tuple[str, tuple]:
-    return _status_sql(using)
-
-
+# subquery: ``status_sql``): its number of columns, and the status from them.
 STATUS_COLUMNS = len(_FIELDS) + 1
 
 
